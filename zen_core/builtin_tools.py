@@ -1,0 +1,80 @@
+"""Built-in tools shipped with the core: ``listmodels`` and ``version``.
+
+Registered like any plugin's tools (this module is a built-in plugin).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from typing import Any
+
+from zen_core import __version__
+from zen_core.hookspecs import hookimpl
+from zen_core.tools import Tool, ToolAnnotations, ToolContext, ToolRequest, ToolResponse
+
+NO_MODEL_HELP = (
+    "No model is usable yet. Set a provider key in the environment Zen runs in "
+    "(OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENROUTER_API_KEY — in your agent's MCP "
+    "config `env` block), or add a local OpenAI-compatible endpoint (Ollama, LM Studio, vLLM) to "
+    "models.yaml in your Zen config dir. See `zen doctor`."
+)
+
+
+class NoArguments(ToolRequest):
+    """A tool that takes no arguments."""
+
+
+class ListModelsTool(Tool[NoArguments]):
+    name = "listmodels"
+    description = "List the models Zen can use: names, aliases, capabilities, and why others are unavailable."
+    request_model = NoArguments
+    annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
+
+    async def execute(self, request: NoArguments, ctx: ToolContext) -> ToolResponse:
+        registry = ctx.services.models
+        listing: dict[str, Any] = registry.describe()
+        available = listing.get("available", [])
+        lines = [f"Available models ({len(available)}):"]
+        for model in available:
+            aliases = ", ".join(model.get("aliases") or [])
+            caps = [c for c in ("vision", "tools", "thinking") if model.get(f"supports_{c}")]
+            extra = f" — aliases: {aliases}" if aliases else ""
+            extra += f" — {', '.join(caps)}" if caps else ""
+            desc = f": {model['description']}" if model.get("description") else ""
+            lines.append(f"- {model['name']}{extra}{desc}")
+        if not available:
+            lines.append(NO_MODEL_HELP)
+        unavailable = listing.get("unavailable", [])
+        if unavailable:
+            lines.append(f"Unavailable ({len(unavailable)}):")
+            lines += [f"- {m['name']}: {m['reason']}" for m in unavailable]
+        return ToolResponse(data=listing, text="\n".join(lines))
+
+
+class VersionTool(Tool[NoArguments]):
+    name = "version"
+    description = "Show the Zen version, installed plugins and their versions."
+    request_model = NoArguments
+    annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
+
+    async def execute(self, request: NoArguments, ctx: ToolContext) -> ToolResponse:
+        plugins = [
+            {"name": p.name, "distribution": p.distribution, "version": p.version, "error": p.error}
+            for p in ctx.services.plugins
+            if not p.builtin and not p.disabled
+        ]
+        data = {"zen_core": __version__, "python": platform.python_version(), "plugins": plugins}
+        lines = [f"Zen {__version__} (Python {data['python']})"]
+        lines += [
+            f"- {p['distribution'] or p['name']} {p['version'] or ''}".rstrip()
+            + (f" — failed to load: {p['error']}" if p["error"] else "")
+            for p in plugins
+        ]
+        return ToolResponse(data=data, text="\n".join(lines))
+
+
+@hookimpl
+def register_tools(register: Callable[[Tool[Any]], None]) -> None:
+    register(ListModelsTool())
+    register(VersionTool())

@@ -1,0 +1,3 @@
+from zen_core.cli import main
+
+main()

@@ -1,0 +1,36 @@
+"""Helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import click
+
+from zen_core.host import ZenHost
+from zen_core.plugins import PluginLoadError
+from zen_core.settings import ConfigError, Settings
+
+
+def configure_logging(level: str) -> None:
+    """Everything Zen and its libraries log goes to stderr; stdout is reserved for MCP and results."""
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+
+
+def load_host() -> ZenHost:
+    """Build the host, turning configuration and strict-mode plugin errors into a clean exit."""
+    try:
+        return ZenHost(Settings())
+    except (ConfigError, PluginLoadError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def schema_tokens(schema: Any) -> int:
+    """Approximate size of a JSON schema in tokens (4 characters per token, as agents budget it)."""
+    return max(1, len(json.dumps(schema, separators=(",", ":"))) // 4)

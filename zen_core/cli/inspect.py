@@ -1,0 +1,148 @@
+"""``zen plugins``, ``zen tools``, ``zen models`` and ``zen doctor``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+import click
+
+from zen_core.cli.common import echo_json, load_host, schema_tokens
+
+PROVIDER_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "xai": "XAI_API_KEY",
+}
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "show_all", is_flag=True, help="Include built-in plugins.")
+def plugins(as_json: bool, show_all: bool) -> None:
+    """List plugins: distribution, version, hooks, tools and load errors."""
+    host = load_host()
+    infos = host.plugin_infos(include_builtin=show_all)
+    if as_json:
+        echo_json([info.as_dict() for info in infos])
+        return
+    if not infos:
+        click.echo("No plugins installed. Install one with: pip install zen-tool-chat")
+    for info in infos:
+        label = info.distribution or info.name
+        state = " [disabled]" if info.disabled else (" [built-in]" if info.builtin else "")
+        click.echo(f"{label} {info.version or ''}{state}".replace("  ", " ").rstrip())
+        if info.tools:
+            click.echo(f"  tools: {', '.join(info.tools)}")
+        if info.hooks:
+            click.echo(f"  hooks: {', '.join(info.hooks)}")
+        if info.error:
+            click.echo(f"  error: {info.error}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def tools(as_json: bool) -> None:
+    """List the tools served over MCP, with the size of each schema in tokens."""
+    host = load_host()
+    rows = []
+    for name, entry in sorted(host.tools.items()):
+        schema = {"name": name, "description": entry.tool.description, "inputSchema": entry.tool.input_schema()}
+        rows.append({
+            "name": name,
+            "description": entry.tool.description,
+            "plugin": entry.distribution or entry.plugin,
+            "schema_tokens": schema_tokens(schema),
+        })
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<12} {row['schema_tokens']:>5} tokens  {row['description']}")
+    total = sum(int(str(r["schema_tokens"])) for r in rows)
+    click.echo(f"total: {total} tokens (≈ 4 characters per token)")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def models(as_json: bool) -> None:
+    """List configured models and whether each is usable."""
+    host = load_host()
+    listing: dict[str, Any] = host.services.models.describe()
+    if as_json:
+        echo_json(listing)
+        return
+    for model in listing.get("available", []):
+        aliases = ", ".join(model.get("aliases") or [])
+        click.echo(f"{model['name']:<28} ok   {aliases}")
+    for model in listing.get("unavailable", []):
+        click.echo(f"{model['name']:<28} --   {model['reason']}")
+
+
+def _doctor_report() -> tuple[dict[str, Any], bool]:
+    host = load_host()
+    settings = host.settings
+    report: dict[str, Any] = {
+        "config_files": [str(p) for p in settings.files],
+        "user_config_dir": str(settings.config_dir),
+        "provider_keys": {p: bool(os.environ.get(v)) for p, v in PROVIDER_KEYS.items()},
+        "plugin_errors": host.load_errors(),
+        "tools": sorted(host.tools),
+    }
+    healthy = not report["plugin_errors"]
+    try:
+        listing = host.services.models.describe()
+        report["models_available"] = [m["name"] for m in listing.get("available", [])]
+    except Exception as exc:
+        report["models_error"] = str(exc)
+        healthy = False
+
+    async def ping_store() -> str:
+        from zen_core.store import open_store
+
+        store = open_store(settings)
+        try:
+            await store.ping()
+            return f"ok ({store.description})"
+        finally:
+            await store.aclose()
+
+    try:
+        report["store"] = asyncio.run(ping_store())
+    except Exception as exc:
+        report["store"] = f"unreachable: {exc}"
+        healthy = False
+    return report, healthy
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def doctor(as_json: bool) -> None:
+    """Check config files, provider keys, plugins and the store; exit 1 when something is broken."""
+    report, healthy = _doctor_report()
+    if as_json:
+        echo_json(report)
+    else:
+        click.echo("Config files:")
+        for path in report["config_files"]:
+            click.echo(f"  {path}")
+        click.echo(f"User config dir: {report['user_config_dir']}")
+        keys = report["provider_keys"]
+        click.echo("Provider keys: " + ", ".join(f"{p}={'set' if ok else 'missing'}" for p, ok in keys.items()))
+        if "models_available" in report:
+            click.echo(f"Usable models: {', '.join(report['models_available']) or 'none'}")
+            if not report["models_available"]:
+                click.echo("  Set a provider key (e.g. OPENAI_API_KEY) or add a local endpoint to models.yaml.")
+        if "models_error" in report:
+            click.echo(f"Model configuration error: {report['models_error']}")
+        click.echo(f"Tools: {', '.join(report['tools'])}")
+        for name, err in report["plugin_errors"].items():
+            click.echo(f"Plugin error: {name}: {err}  (disable it with ZEN_DISABLE_PLUGINS={name})")
+        click.echo(f"Store: {report['store']}")
+        click.echo("OK" if healthy else "Problems found.")
+    if not healthy:
+        sys.exit(1)

@@ -1,0 +1,91 @@
+"""``zen serve`` and ``zen call``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import click
+
+from zen_core.cli.common import echo_json, load_host
+
+
+@click.command()
+@click.option("--http", "use_http", is_flag=True, help="Serve Streamable HTTP at /mcp instead of stdio.")
+@click.option("--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to bind (HTTP).")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to bind (HTTP); 0 picks a free one.")
+@click.option("--drain", default=30.0, show_default=True, type=float,
+              help="Seconds in-flight calls get to finish on SIGTERM (HTTP).")
+def serve(use_http: bool, bind_host: str, port: int, drain: float) -> None:
+    """Run the MCP server (stdio by default, the transport agents spawn)."""
+    host = load_host()
+    if use_http:
+        from zen_core.server.http import serve_http
+
+        try:
+            asyncio.run(serve_http(host, bind_host=bind_host, port=port, drain_s=drain))
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {bind_host}:{port}: {exc.strerror or exc}") from exc
+    else:
+        from zen_core.server.stdio import serve_stdio
+
+        asyncio.run(serve_stdio(host))
+
+
+def parse_args(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:
+    """``--arg k=v`` pairs (values parsed as JSON when they are JSON; a repeated key makes a list)."""
+    arguments: dict[str, Any] = {}
+    if raw_json:
+        try:
+            loaded = json.loads(raw_json)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--json") from exc
+        if not isinstance(loaded, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--json")
+        arguments.update(loaded)
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--arg")
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        if key in arguments:
+            previous = arguments[key]
+            arguments[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            arguments[key] = value
+    return arguments
+
+
+@click.command()
+@click.argument("tool")
+@click.option("--arg", "pairs", multiple=True, metavar="KEY=VALUE", help="A tool argument (repeatable).")
+@click.option("--json", "raw_json", metavar="JSON", help="All arguments as one JSON object.")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -> None:
+    """Run TOOL locally, without an MCP client, printing progress (stderr) and the result."""
+    arguments = parse_args(pairs, raw_json)
+    host = load_host()
+    from zen_core.dispatch import Dispatcher
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        shown = f"{done:g}/{total:g}" if total else f"{done:g}"
+        click.echo(f"[progress {shown}] {message or ''}".rstrip(), err=True)
+
+    async def run() -> Any:
+        try:
+            return await Dispatcher(host).call(tool, arguments, transport="cli", progress=progress)
+        finally:
+            await host.services.aclose()
+
+    response = asyncio.run(run())
+    if output == "json":
+        echo_json(response.structured())
+    else:
+        click.echo(response.render_text())
+    if response.status == "error":
+        sys.exit(1)

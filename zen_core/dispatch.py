@@ -1,0 +1,148 @@
+"""One tool call, end to end: find the tool, build its context, run the middleware chain, validate
+the arguments, execute, and turn every failure into an error result the agent can read.
+
+Both the MCP server and ``zen call`` go through :class:`Dispatcher`, so they behave the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from zen_core.host import ZenHost
+from zen_core.middleware_chain import ToolCall, build_chain, current_call
+from zen_core.tools import ProgressCallback, Tool, ToolContext, ToolError, ToolResponse
+
+log = logging.getLogger("zen.dispatch")
+
+
+def format_validation_error(tool: Tool[Any], exc: ValidationError) -> tuple[str, list[dict[str, Any]]]:
+    """A message naming each bad field, why, and how to fix it, plus the same as structured data."""
+    schema = tool.input_schema()
+    props: dict[str, Any] = schema.get("properties", {})
+    lines = [f"Invalid arguments for tool '{tool.name}':"]
+    errors: list[dict[str, Any]] = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        top = str(err["loc"][0]) if err["loc"] else ""
+        kind = err["type"]
+        if kind == "missing":
+            expected = _type_hint(props.get(top, {}))
+            fix = f'add "{field}" ({expected})' if expected else f'add "{field}"'
+        elif kind == "extra_forbidden":
+            accepted = ", ".join(sorted(props)) or "none (this tool takes no arguments)"
+            fix = f'remove "{field}"; accepted fields: {accepted}'
+        else:
+            shown = repr(err.get("input"))
+            fix = f"got {shown[:80]}" + ("…" if len(shown) > 80 else "")
+        lines.append(f"- {field}: {err['msg']} ({fix})")
+        errors.append({"field": field, "error": err["msg"], "fix": fix})
+    return "\n".join(lines), errors
+
+
+def _type_hint(prop: Mapping[str, Any]) -> str:
+    if "type" in prop:
+        return str(prop["type"])
+    options = [str(p.get("type")) for p in prop.get("anyOf", []) if p.get("type") and p.get("type") != "null"]
+    return " or ".join(options)
+
+
+def error_response(message: str, *, code: str, details: Mapping[str, Any] | None = None) -> ToolResponse:
+    return ToolResponse(
+        status="error",
+        text=message,
+        data={"error": {"code": code, "message": message, **(details or {})}},
+    )
+
+
+def _max_output_tokens() -> int | None:
+    raw = os.environ.get("MAX_MCP_OUTPUT_TOKENS", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+class Dispatcher:
+    """Calls tools through the middleware chain. Holds no per-call state."""
+
+    def __init__(self, host: ZenHost) -> None:
+        self.host = host
+        self._chain = build_chain(host.middleware, self._invoke)
+
+    async def call(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None,
+        *,
+        transport: str = "stdio",
+        headers: Mapping[str, str] | None = None,
+        state: Mapping[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+        request_id: str | None = None,
+    ) -> ToolResponse:
+        registered = self.host.tools.get(name)
+        if registered is None:
+            known = ", ".join(sorted(self.host.tools)) or "none"
+            return error_response(
+                f"Unknown tool '{name}'. Available tools: {known}. "
+                "Run `zen plugins` to see installed plugins and their load errors.",
+                code="unknown_tool",
+            )
+        tool = registered.tool
+        ctx = ToolContext(
+            request_id=request_id or uuid.uuid4().hex,
+            tool_name=name,
+            services=self.host.services,
+            settings=self.host.settings.plugin(registered.distribution or registered.plugin),
+            logger=logging.getLogger(f"zen.tool.{name}"),
+            trace_id=uuid.uuid4().hex,
+            state=dict(state or {}),
+            progress_callback=progress,
+            max_output_tokens=_max_output_tokens(),
+        )
+        ctx.key_name = ctx.state.get("key_name")
+        call = ToolCall(tool, dict(arguments or {}), ctx, transport, dict(headers or {}))
+        token = current_call.set(call)
+        try:
+            response = await self._chain(call)
+        except ToolError as exc:
+            response = error_response(exc.message, code=exc.code, details=exc.details)
+        except Exception as exc:  # a failing middleware
+            log.exception("middleware failed around tool %s (trace %s)", name, ctx.trace_id)
+            response = error_response(f"Tool '{name}' failed: {type(exc).__name__}: {exc}", code="internal_error")
+        finally:
+            current_call.reset(token)
+        response.request_id = ctx.request_id
+        response.metadata.setdefault("trace_id", ctx.trace_id)
+        return response
+
+    async def _invoke(self, call: ToolCall) -> ToolResponse:
+        """The innermost step: validate the (possibly rewritten) arguments and execute.
+
+        Failures become error responses here, so every middleware sees a ``ToolResponse``.
+        """
+        try:
+            return await self._execute(call)
+        except ToolError as exc:
+            return error_response(exc.message, code=exc.code, details=exc.details)
+        except Exception as exc:
+            log.exception("tool %s failed (trace %s)", call.tool.name, call.ctx.trace_id)
+            return error_response(f"Tool '{call.tool.name}' failed: {type(exc).__name__}: {exc}", code="internal_error")
+
+    async def _execute(self, call: ToolCall) -> ToolResponse:
+        try:
+            request = call.tool.request_model.model_validate(call.arguments)
+        except ValidationError as exc:
+            message, errors = format_validation_error(call.tool, exc)
+            raise ToolError(message, code="invalid_arguments", details={"errors": errors}) from exc
+        request.request_id = call.ctx.request_id
+        response = await call.tool.execute(request, call.ctx)
+        if not isinstance(response, ToolResponse):
+            raise ToolError(
+                f"Tool '{call.tool.name}' returned {type(response).__name__}, expected zen_core.ToolResponse",
+                code="bad_tool_response",
+            )
+        return response

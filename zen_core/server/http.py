@@ -1,0 +1,87 @@
+"""Streamable HTTP: ``/mcp`` (stateless, so instances can sit behind a load balancer) and ``/healthz``."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
+
+from zen_core import __version__
+from zen_core.host import ZenHost
+from zen_core.server.mcp import ZenMCPServer
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1") -> ASGIApp:
+    """The ASGI app: MCP at ``/mcp`` plus ``/healthz`` and the routes of the HTTP middleware."""
+    zen = ZenMCPServer(host)
+    mcp_app = zen.server.streamable_http_app(
+        streamable_http_path="/mcp", stateless_http=True, host=bind_host if bind_host in LOOPBACK else "0.0.0.0"
+    )
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__, "tools": sorted(host.tools)})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with zen.server.session_manager.run():  # a Mount does not run the sub-app's lifespan
+            try:
+                yield
+            finally:
+                await host.services.aclose()
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz), *_extra_routes(host)]
+    routes.append(Mount("/", app=mcp_app))
+    app: ASGIApp = Starlette(routes=routes, lifespan=lifespan)
+    return _wrap_auth(app, host, bind_host)
+
+
+def _extra_routes(host: ZenHost) -> list[BaseRoute]:
+    """Routes contributed by the built-in metrics middleware (``/metrics``), when present."""
+    try:
+        from zen_core.middleware.metrics import http_routes
+    except ImportError:
+        return []
+    return list(http_routes(host))
+
+
+def _wrap_auth(app: ASGIApp, host: ZenHost, bind_host: str) -> ASGIApp:
+    """Put the API-key check in front of ``/mcp`` (built-in auth), when present."""
+    try:
+        from zen_core.middleware.auth import wrap_asgi
+    except ImportError:
+        return app
+    wrapped: ASGIApp = wrap_asgi(app, host.settings, bind_host=bind_host)
+    return wrapped
+
+
+def bind_socket(bind_host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((bind_host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve_http(host: ZenHost, *, bind_host: str = "127.0.0.1", port: int = 8765, drain_s: float = 30.0) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight calls get ``drain_s`` seconds to finish."""
+    app = build_http_app(host, bind_host=bind_host)
+    sock = bind_socket(bind_host, port)
+    actual_port = sock.getsockname()[1]
+    shown = f"[{bind_host}]" if ":" in bind_host else bind_host
+    print(f"Zen {__version__} listening on http://{shown}:{actual_port}/mcp", file=sys.stderr, flush=True)
+    config: Any = uvicorn.Config(
+        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=int(drain_s), access_log=False
+    )
+    await uvicorn.Server(config).serve(sockets=[sock])

@@ -1,0 +1,131 @@
+"""MCP wiring: ``tools/list``, ``tools/call`` and ``prompts/*`` on the low-level SDK server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import mcp_types as types
+from mcp.server import Server, ServerRequestContext
+
+from zen_core import __version__
+from zen_core.dispatch import Dispatcher
+from zen_core.host import ZenHost
+from zen_core.tools import Tool, ToolResponse
+
+INSTRUCTIONS = (
+    "Zen lets you consult other LLMs. Use the model the user names; if none, call `listmodels` "
+    "to see configured models. Pass file paths (absolute) instead of pasting file contents."
+)
+
+
+def mcp_tool(tool: Tool[Any]) -> types.Tool:
+    ann = tool.annotations
+    return types.Tool(
+        name=tool.name,
+        title=ann.title,
+        description=tool.description,
+        input_schema=tool.input_schema(),
+        annotations=types.ToolAnnotations(
+            title=ann.title,
+            read_only_hint=ann.read_only,
+            destructive_hint=ann.destructive,
+            idempotent_hint=ann.idempotent,
+            open_world_hint=ann.open_world,
+        ),
+    )
+
+
+def call_tool_result(response: ToolResponse) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=response.render_text())],
+        structured_content=response.structured(),
+        is_error=response.status == "error",
+    )
+
+
+def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Transport name, lower-cased headers and the auth state an ASGI layer left in the scope."""
+    request = ctx.request
+    scope = getattr(request, "scope", None)
+    if not isinstance(scope, dict):
+        return "stdio", {}, {}
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    return "http", headers, dict(scope.get("zen", {}))
+
+
+class ZenMCPServer:
+    """Builds the SDK ``Server`` for a host. One instance serves any number of sessions."""
+
+    def __init__(self, host: ZenHost, *, warm_up_after_list: bool = True) -> None:
+        self.host = host
+        self.dispatcher = Dispatcher(host)
+        self._warm_up_after_list = warm_up_after_list
+        self._tools_cache: list[types.Tool] | None = None
+        self.server: Server[Any] = Server(
+            "zen",
+            version=__version__,
+            title="Zen",
+            instructions=INSTRUCTIONS,
+            on_list_tools=self.list_tools,
+            on_call_tool=self.call_tool,
+            on_list_prompts=self.list_prompts,
+            on_get_prompt=self.get_prompt,
+        )
+
+    def _schedule_warm_up(self) -> None:
+        if self._warm_up_after_list:
+            asyncio.get_running_loop().call_later(0.2, self.host.services.warm_up)
+
+    async def list_tools(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        if self._tools_cache is None:
+            self._tools_cache = [mcp_tool(entry.tool) for _, entry in sorted(self.host.tools.items())]
+            self._schedule_warm_up()
+        return types.ListToolsResult(tools=self._tools_cache)
+
+    async def call_tool(
+        self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        transport, headers, state = _request_info(ctx)
+        progress = None
+        meta: dict[str, Any] = dict(ctx.meta or {})
+        if meta.get("progress_token", meta.get("progressToken")) is not None:
+            progress = ctx.session.report_progress
+        response = await self.dispatcher.call(
+            params.name,
+            params.arguments,
+            transport=transport,
+            headers=headers,
+            state=state,
+            progress=progress,
+        )
+        return call_tool_result(response)
+
+    async def list_prompts(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        prompts = [
+            types.Prompt(
+                name=name,
+                description=entry.tool.description.split("\n", 1)[0],
+                arguments=[types.PromptArgument(name="request", description="What to ask", required=False)],
+            )
+            for name, entry in sorted(self.host.tools.items())
+        ]
+        return types.ListPromptsResult(prompts=prompts)
+
+    async def get_prompt(
+        self, ctx: ServerRequestContext[Any, Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        entry = self.host.tools.get(params.name)
+        if entry is None:
+            raise ValueError(f"Unknown prompt '{params.name}'. Available: {', '.join(sorted(self.host.tools))}")
+        request = (params.arguments or {}).get("request", "")
+        template = entry.tool.prompt_template or "Use the `{tool}` tool of the zen MCP server for this: {request}"
+        text = template.format(tool=entry.tool.name, request=request).strip()
+        return types.GetPromptResult(
+            description=entry.tool.description.split("\n", 1)[0],
+            messages=[types.PromptMessage(role="user", content=types.TextContent(type="text", text=text))],
+        )

@@ -1,0 +1,19 @@
+"""Serve MCP over stdin/stdout (what agents spawn). stdout carries protocol messages only."""
+
+from __future__ import annotations
+
+import anyio
+from mcp.server.stdio import stdio_server
+
+from zen_core.host import ZenHost
+from zen_core.server.mcp import ZenMCPServer
+
+
+async def serve_stdio(host: ZenHost) -> None:
+    zen = ZenMCPServer(host)
+    try:
+        async with stdio_server() as (read_stream, write_stream):
+            await zen.server.run(read_stream, write_stream, zen.server.create_initialization_options())
+    finally:
+        with anyio.CancelScope(shield=True):
+            await host.services.aclose()

@@ -1,0 +1,184 @@
+"""Start Zen the way agents do and connect the MCP SDK's real client to it.
+
+- :func:`stdio_client` spawns ``zen serve`` and talks MCP over its stdin/stdout;
+- :class:`HTTPServerProcess` runs ``zen serve --http --port 0`` and :func:`http_client` connects to it.
+
+Extra plugin modules (``extra_plugins``) are loaded by the server through ``ZEN_EXTRA_PLUGINS``, so a
+test's temporary plugins live and die with the server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+#: Variables a spawned server inherits besides the ones a test passes (the SDK passes only a few).
+INHERITED = ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "REDIS_SERVER")
+
+
+def server_env(env: Mapping[str, str] | None = None, extra_plugins: Sequence[str] = ()) -> dict[str, str]:
+    """The environment for a spawned server: a few inherited variables, then ``env``."""
+    merged = {k: os.environ[k] for k in INHERITED if k in os.environ}
+    merged.update(env or {})
+    if extra_plugins:
+        existing = [p for p in merged.get("ZEN_EXTRA_PLUGINS", "").split(",") if p]
+        merged["ZEN_EXTRA_PLUGINS"] = ",".join([*existing, *extra_plugins])
+    return merged
+
+
+def zen_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "zen_core.cli", *args]
+
+
+@contextlib.asynccontextmanager
+async def stdio_client(
+    env: Mapping[str, str] | None = None,
+    *,
+    extra_plugins: Sequence[str] = (),
+    cwd: str | Path | None = None,
+    **client_kwargs: Any,
+) -> AsyncIterator[Client]:
+    """Spawn ``zen serve`` (stdio) and yield a connected MCP ``Client``."""
+    command = zen_command("serve")
+    params = StdioServerParameters(
+        command=command[0], args=command[1:], env=server_env(env, extra_plugins), cwd=str(cwd) if cwd else None
+    )
+    async with Client(params, **client_kwargs) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def http_client(url: str, *, api_key: str | None = None, **client_kwargs: Any) -> AsyncIterator[Client]:
+    """Yield an MCP ``Client`` connected to a Streamable HTTP URL, optionally with a bearer key."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(120.0)) as http:
+        async with Client(streamable_http_client(url, http_client=http), **client_kwargs) as client:
+            yield client
+
+
+class HTTPServerProcess:
+    """``zen serve --http`` on a free loopback port, in a subprocess. Use as a (async) context manager."""
+
+    LISTENING = re.compile(r"listening on (http://\S+/mcp)")
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        extra_plugins: Sequence[str] = (),
+        port: int = 0,
+        args: Sequence[str] = (),
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.env = server_env(env, extra_plugins)
+        self.port = port
+        self.args = list(args)
+        self.startup_timeout = startup_timeout
+        self.url = ""
+        self.process: subprocess.Popen[str] | None = None
+        self.stderr_lines: list[str] = []
+        self._reader: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.url.rsplit("/mcp", 1)[0]
+
+    def start(self) -> HTTPServerProcess:
+        cmd = zen_command("serve", "--http", "--host", "127.0.0.1", "--port", str(self.port), *self.args)
+        self.process = subprocess.Popen(
+            cmd, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        found = threading.Event()
+
+        def read_stderr() -> None:
+            assert self.process is not None and self.process.stderr is not None
+            for line in self.process.stderr:
+                self.stderr_lines.append(line)
+                match = self.LISTENING.search(line)
+                if match and not found.is_set():
+                    self.url = match.group(1)
+                    found.set()
+
+        self._reader = threading.Thread(target=read_stderr, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not found.wait(0.05):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"zen serve --http did not start:\n{''.join(self.stderr_lines)}")
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        return self.process.returncode
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.stderr_lines)
+
+    def __enter__(self) -> HTTPServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> HTTPServerProcess:
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+@contextlib.asynccontextmanager
+async def in_own_task(cm: contextlib.AbstractAsyncContextManager[Any]) -> AsyncIterator[Any]:
+    """Enter and exit ``cm`` inside one dedicated task.
+
+    The MCP client uses anyio cancel scopes, which must be exited by the task that entered them;
+    pytest runs a fixture's setup and teardown in different tasks, so fixtures wrap clients in this.
+    """
+    ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    stop = asyncio.Event()
+
+    async def holder() -> None:
+        try:
+            async with cm as value:
+                ready.set_result(value)
+                await stop.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            else:
+                raise
+
+    task = asyncio.create_task(holder())
+    try:
+        yield await ready
+    finally:
+        stop.set()
+        await task
