@@ -6,6 +6,7 @@ Both the MCP server and ``zen call`` go through :class:`Dispatcher`, so they beh
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import uuid
@@ -70,6 +71,7 @@ class Dispatcher:
 
     def __init__(self, host: ZenHost) -> None:
         self.host = host
+        self.max_arguments_bytes = int(host.settings.get("server.max_arguments_bytes", 1_000_000))
         self._chain = build_chain(host.middleware, self._invoke)
 
     async def call(
@@ -133,6 +135,15 @@ class Dispatcher:
             return error_response(f"Tool '{call.tool.name}' failed: {type(exc).__name__}: {exc}", code="internal_error")
 
     async def _execute(self, call: ToolCall) -> ToolResponse:
+        size = len(json.dumps(call.arguments, default=str).encode())
+        if size > self.max_arguments_bytes:
+            raise ToolError(
+                f"Arguments for tool '{call.tool.name}' are {size:,} bytes; the limit is "
+                f"{self.max_arguments_bytes:,} bytes (setting server.max_arguments_bytes). "
+                "Pass large content as file paths instead of inline text.",
+                code="arguments_too_large",
+                details={"size_bytes": size, "limit_bytes": self.max_arguments_bytes},
+            )
         try:
             request = call.tool.request_model.model_validate(call.arguments)
         except ValidationError as exc:

@@ -97,3 +97,11 @@ async def test_listmodels_without_any_key_says_how_to_configure_one(client: Any)
     text = result.content[0].text
     assert "OPENAI_API_KEY" in text
     assert "models.yaml" in text
+
+
+async def test_oversized_arguments_are_refused_with_the_limit_named(client: Any) -> None:
+    result = await client.call_tool("echo", {"text": "x" * 1_000_100})
+    assert result.is_error is True
+    text = result.content[0].text
+    assert "the limit is 1,000,000 bytes (setting server.max_arguments_bytes)" in text
+    assert result.structured_content["data"]["error"]["code"] == "arguments_too_large"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from typing import Any
@@ -82,7 +83,8 @@ def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -
         finally:
             await host.services.aclose()
 
-    response = asyncio.run(run())
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is for the result only
+        response = asyncio.run(run())
     if output == "json":
         echo_json(response.structured())
     else:

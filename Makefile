@@ -1,0 +1,43 @@
+# Two commands: `make serve` (install, then start the server on stdio) and `make test` (install what
+# the tests need, start nothing by hand — the tests start their own servers — and run everything).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+PLUGINS := -e plugins/zen-tool-chat -e plugins/zen-tool-consensus
+
+.PHONY: serve test bench lint install install-test docs
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml plugins/*/pyproject.toml
+	$(BIN)/pip install --quiet -e . $(PLUGINS)
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## Install Zen with the chat and consensus plugins and serve MCP on stdio (ARGS="--http" for HTTP).
+serve: $(VENV)/.installed
+	$(BIN)/zen serve $(ARGS)
+
+## Install test dependencies (and redis-server if missing), then lint, type-check and run all tests.
+test: $(VENV)/.installed-test
+	bash .ci/ensure-redis.sh
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Run every benchmark against the loopback fake LLM; prints one table, writes bench/results.json.
+bench: $(VENV)/.installed-test
+	bash .ci/ensure-redis.sh
+	$(BIN)/python -m bench
+
+docs: $(VENV)/.installed-test
+	$(BIN)/mkdocs build --strict

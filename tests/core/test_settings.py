@@ -1,0 +1,82 @@
+"""Settings: packaged defaults, user config dir, ZEN_* env, and errors that name file, key and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from zen_core.settings import ConfigError, Settings
+
+
+class Limits(BaseModel):
+    requests_per_minute: int
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    defaults, user = tmp_path / "defaults", tmp_path / "user"
+    defaults.mkdir()
+    user.mkdir()
+    (defaults / "limits.yaml").write_text("limits:\n  requests_per_minute: 60\n  burst: 5\n")
+    (defaults / "prompts.yaml").write_text("prompts:\n  chat:\n    system: default prompt\n")
+    return defaults, user
+
+
+def test_user_files_override_defaults_and_merge(dirs: tuple[Path, Path]) -> None:
+    defaults, user = dirs
+    (user / "limits.yaml").write_text("limits:\n  requests_per_minute: 10\n")
+    settings = Settings(user, defaults_dir=defaults)
+    assert settings.get("limits.requests_per_minute") == 10
+    assert settings.get("limits.burst") == 5  # merged, not replaced
+    assert settings.get("prompts.chat.system") == "default prompt"
+    assert settings.source_of("limits.requests_per_minute") == str(user / "limits.yaml")
+    assert settings.source_of("limits.burst") == str(defaults / "limits.yaml")
+
+
+def test_env_overrides_nested_keys(dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZEN_LIMITS__REQUESTS_PER_MINUTE", "7")
+    settings = Settings(dirs[1], defaults_dir=dirs[0])
+    assert settings.get("limits.requests_per_minute") == 7
+    assert settings.source_of("limits.requests_per_minute") == "environment variable ZEN_LIMITS__REQUESTS_PER_MINUTE"
+
+
+def test_malformed_yaml_names_the_file_and_line(dirs: tuple[Path, Path]) -> None:
+    defaults, user = dirs
+    bad = user / "models.yaml"
+    bad.write_text("models:\n  gpt:\n    aliases: [a, b\n  other: 1\n")
+    with pytest.raises(ConfigError) as err:
+        Settings(user, defaults_dir=defaults)
+    assert str(err.value).startswith(f"in {bad}: malformed YAML (line ")
+
+
+def test_top_level_must_be_a_mapping(dirs: tuple[Path, Path]) -> None:
+    (dirs[1] / "x.yaml").write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="expected a mapping of keys at the top level, got list"):
+        Settings(dirs[1], defaults_dir=dirs[0])
+
+
+def test_wrong_type_names_file_key_and_expectation(dirs: tuple[Path, Path]) -> None:
+    defaults, user = dirs
+    (user / "limits.yaml").write_text("limits:\n  requests_per_minute: lots\n")
+    settings = Settings(user, defaults_dir=defaults)
+    with pytest.raises(ConfigError) as err:
+        settings.validate("limits", Limits)
+    assert err.value.source == str(user / "limits.yaml")
+    assert err.value.key == "limits.requests_per_minute"
+    assert "limits.requests_per_minute: Input should be a valid integer" in str(err.value)
+
+
+def test_plugin_section_accessor(dirs: tuple[Path, Path]) -> None:
+    (dirs[1] / "plugins.yaml").write_text("plugins:\n  zen-tool-chat:\n    default_model: fast\n")
+    settings = Settings(dirs[1], defaults_dir=dirs[0])
+    assert settings.plugin("zen-tool-chat") == {"default_model": "fast"}
+    assert settings.plugin("zen-tool-other") == {}
+
+
+def test_packaged_defaults_are_found() -> None:
+    settings = Settings(Path("/nonexistent-zen-config"))
+    names = {p.name for p in settings.files}
+    assert {"models.yaml", "limits.yaml", "prompts.yaml"} <= names
+    assert settings.get("prompts.chat.system")
