@@ -1,0 +1,458 @@
+"""The LLM service every tool uses through ``ctx.llm``: a LiteLLM Router plus Zen's limits, cache and budgets.
+
+LiteLLM is imported lazily (``warm_up`` or the first call, off the event loop), with its network
+fetches disabled and its stdout printing suppressed: stdout is the MCP stdio channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from zen_core import llm_events
+from zen_core.llm_cache import NO_CACHE, Coalescer, close_cache, make_cache, request_key
+from zen_core.llm_config import LLMSettings
+from zen_core.llm_errors import LLMError, backoff_s, is_retryable, map_error
+from zen_core.llm_limits import Budget, Counters, LimitError, RateLimiter, SafeCounters
+from zen_core.llm_stream import run_stream
+from zen_core.llm_types import Completion, CompletionStream, Usage
+from zen_core.models import ENV_REF, ModelConfig, ModelRegistry
+from zen_core.settings import Settings
+
+__all__ = ["Completion", "CompletionStream", "LLMError", "LLMService", "LimitError", "Usage"]
+
+log = logging.getLogger("zen.llm")
+T = TypeVar("T")
+_import_lock = threading.Lock()
+
+
+def import_litellm() -> Any:
+    """Import and configure LiteLLM: offline cost map, no network at import, nothing on stdout."""
+    with _import_lock:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
+        import litellm as _litellm
+
+        litellm: Any = _litellm
+        litellm.suppress_debug_info = True
+        litellm.set_verbose = False
+        logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+        logging.getLogger("LiteLLM Router").setLevel(logging.CRITICAL)  # Zen reports failures itself
+        return litellm
+
+
+def litellm_model_info(model: ModelConfig) -> dict[str, Any] | None:
+    """LiteLLM's model info for ``model`` (``None`` when LiteLLM does not know it)."""
+    litellm = import_litellm()
+    try:
+        return dict(litellm.get_model_info(model.model))
+    except Exception:
+        return None
+
+
+def _env_key(value: str | None) -> str | None:
+    if value and value.startswith(ENV_REF):
+        return os.environ.get(value[len(ENV_REF) :])
+    return value
+
+
+def _messages(text: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": text}] if isinstance(text, str) else text
+
+
+class LLMService:
+    """Completions and streams over the configured models. One instance per process; safe to share."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        models: ModelRegistry,
+        *,
+        counters_factory: Callable[[], Counters] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.models = models
+        self.config = LLMSettings.from_settings(settings)
+        self.counters = SafeCounters(counters_factory)
+        self.limiter = RateLimiter(self.config.rate_limits, self.counters, prefix=self.config.cache.namespace)
+        self.budget = Budget(self.config.budgets, self.counters, prefix=self.config.cache.namespace)
+        self._lock = threading.Lock()
+        self._litellm: Any = None
+        self._router: Any = None
+        self._cache: Any = None
+        self._by_deployment: dict[str, ModelConfig] = {}
+        self._coalescer: Coalescer[Completion] = Coalescer()
+
+    # -- setup -------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Import LiteLLM, build the Router and make one mock call. Thread-safe, idempotent, blocking."""
+        with self._lock:
+            if self._router is not None:
+                return
+            litellm = import_litellm()
+            self.models.enrich(litellm_model_info)
+            msgs = [{"role": "user", "content": "warm up"}]
+            litellm.completion(model="openai/zen-warmup", messages=msgs, mock_response="ok", cache=NO_CACHE)
+            litellm.token_counter(model="gpt-4o", text="warm up")
+            self._cache = make_cache(litellm, self.config.cache, self.config.redis_url)
+            litellm.cache = self._cache
+            self._router = self._build_router(litellm)
+            self._litellm = litellm
+
+    def _build_router(self, litellm: Any) -> Any:
+        rc = self.config.router
+        model_list: list[dict[str, Any]] = []
+        usable = {m.name for m in self.models.available()}
+        for cfg in self.models:
+            if cfg.name not in usable:
+                continue
+            prices = {
+                "input_cost_per_token": cfg.input_cost_per_token,
+                "output_cost_per_token": cfg.output_cost_per_token,
+            }
+            base = {"model": cfg.model, "api_base": cfg.api_base, "api_key": cfg.api_key}
+            for dep in [base, *(d.model_dump() for d in cfg.deployments)]:
+                params = {
+                    "model": dep.get("model") or cfg.model,
+                    "api_base": dep.get("api_base") or cfg.api_base,
+                    "api_key": _env_key(dep.get("api_key") or cfg.api_key),
+                    "timeout": rc.timeout_s,
+                    **{k: v for k, v in prices.items() if v is not None},
+                    **cfg.extra_params,
+                    **dep.get("extra_params", {}),
+                }
+                clean = {k: v for k, v in params.items() if v is not None}
+                model_list.append({"model_name": cfg.name, "litellm_params": clean})
+                self._by_deployment[params["model"]] = cfg
+        fallbacks = [{cfg.name: self._fallbacks(cfg, usable)} for cfg in self.models if cfg.name in usable]
+        return litellm.Router(
+            model_list=model_list,
+            fallbacks=[f for f in fallbacks if next(iter(f.values()))],
+            num_retries=0,  # Zen retries (see _retrying): the Router's backoff is not configurable
+            timeout=rc.timeout_s,
+            allowed_fails=rc.allowed_fails,
+            cooldown_time=rc.cooldown_s,
+            routing_strategy=rc.routing_strategy,
+            cache_responses=self._cache is not None,
+            retry_after=0,
+        )
+
+    def _fallbacks(self, cfg: ModelConfig, usable: set[str]) -> list[str]:
+        """The usable fallbacks of ``cfg``, by name, in order."""
+        names = [self.models.resolve(f).name for f in cfg.fallbacks]
+        return [n for n in names if n in usable]
+
+    async def _ready(self) -> Any:
+        if self._router is None:
+            await asyncio.to_thread(self.warm_up)
+        return self._router
+
+    async def aclose(self) -> None:
+        """Release the cache connections; the service can no longer be used afterwards."""
+        litellm, cache = self._litellm, self._cache
+        if litellm is not None and cache is not None and litellm.cache is cache:
+            litellm.cache = None
+        if cache is not None:
+            await close_cache(cache)
+
+    # -- lookup ------------------------------------------------------------------------------
+    def resolve(self, model: str) -> ModelConfig:
+        """The configuration of ``model`` (name or alias, any case)."""
+        return self.models.resolve(model)
+
+    def _usable(self, model: str) -> ModelConfig:
+        cfg = self.models.resolve(model)
+        llm_events.check_key_allows(model, cfg)
+        reason = self.models.unavailable_reason(cfg)
+        if reason:
+            raise LLMError(
+                f"Model '{model}' ({cfg.provider or 'unknown provider'}) is unavailable: {reason}. "
+                "What to do: pick a model listed by listmodels, or fix its configuration.",
+                model=model,
+                provider=cfg.provider,
+                status_code=None,
+                provider_message="",
+                code="model_unavailable",
+            )
+        return cfg
+
+    def _info(self, model: str) -> ModelConfig:
+        cfg = self.models.resolve(model)
+        if cfg.context_window is None or cfg.max_output_tokens is None:
+            self.models.enrich(litellm_model_info)
+            cfg = self.models.resolve(model)
+        return cfg
+
+    def context_window(self, model: str) -> int:
+        """Input tokens the model accepts (8192 when neither config nor LiteLLM knows)."""
+        return self._info(model).context_window or 8192
+
+    def max_output_tokens(self, model: str) -> int:
+        """Output tokens the model can produce (4096 when unknown)."""
+        return self._info(model).max_output_tokens or 4096
+
+    def count_tokens(self, model: str, text: str | list[dict[str, Any]]) -> int:
+        """Tokens in ``text`` (a string or chat messages) by the model's tokenizer."""
+        litellm = self._litellm or import_litellm()
+        cfg = self.models.resolve(model)
+        if isinstance(text, str):
+            return int(litellm.token_counter(model=cfg.model, text=text))
+        return int(litellm.token_counter(model=cfg.model, messages=text))
+
+    # -- calls -------------------------------------------------------------------------------
+    def _params(
+        self,
+        cfg: ModelConfig,
+        temperature: float | None,
+        max_tokens: int | None,
+        reasoning_effort: str | None,
+        params: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        out = dict(params)
+        temp = cfg.temperature.apply(temperature)
+        if cfg.temperature_override is not None:
+            temp = cfg.temperature_override
+        if temp is not None:
+            out["temperature"] = temp
+        tokens = cfg.max_tokens_override or max_tokens
+        if tokens is not None:
+            out["max_tokens"] = min(tokens, cfg.max_output_tokens or tokens)
+        if reasoning_effort is not None and cfg.supports_thinking is not False:
+            out["reasoning_effort"] = reasoning_effort
+        return out
+
+    def _estimate(self, cfg: ModelConfig, messages: list[dict[str, Any]], max_tokens: Any) -> tuple[int, float]:
+        """Prompt tokens and estimated cost, computed only when a limit or budget needs them."""
+        needs_tokens = (
+            self.budget.active
+            or self.limiter.config.global_.tokens_per_minute
+            or any(lim.tokens_per_minute for lim in self.limiter.config.per_model.values())
+        )
+        if not needs_tokens:
+            return 0, 0.0
+        tokens = self.count_tokens(cfg.name, messages)
+        cost = tokens * (cfg.input_cost_per_token or 0)
+        cost += int(max_tokens or 0) * (cfg.output_cost_per_token or 0)
+        return tokens, cost * cfg.cost_multiplier
+
+    async def complete(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        reasoning_effort: str | None = None,
+        timeout_s: float | None = None,
+        cache: bool = True,
+        metadata: dict[str, Any] | None = None,
+        max_cost_usd: float | None = None,
+        **params: Any,
+    ) -> Completion:
+        """One completion. ``cache=False`` makes an independent sample: no cache read/write, no coalescing.
+
+        Raises :class:`LLMError` (failure, unavailable model) or :class:`LimitError` (rate limit, budget).
+        """
+        started = time.perf_counter()
+        try:
+            result = await self._complete_shared(
+                model, messages, temperature, max_tokens, reasoning_effort, timeout_s, cache, metadata,
+                max_cost_usd, params,
+            )
+        except Exception as exc:
+            llm_events.record(model, started, error=exc)
+            raise
+        llm_events.record(model, started, result)
+        return result
+
+    async def _complete_shared(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        temperature: float | None,
+        max_tokens: int | None,
+        reasoning_effort: str | None,
+        timeout_s: float | None,
+        cache: bool,
+        metadata: dict[str, Any] | None,
+        max_cost_usd: float | None,
+        params: dict[str, Any],
+    ) -> Completion:
+        """``complete`` without the bookkeeping: identical concurrent requests share one call."""
+        cfg = self._usable(model)
+        call_params = self._params(cfg, temperature, max_tokens, reasoning_effort, params)
+        started = time.perf_counter()
+
+        async def call() -> Completion:
+            return await self._complete(cfg, messages, call_params, timeout_s, cache, metadata, max_cost_usd)
+
+        if not (cache and self._router_cache_on and self.config.cache.coalesce):
+            result = await call()
+            return result.model_copy(update={"model": model})
+        key = request_key(cfg.name, messages, call_params)
+        result, shared = await self._coalescer.run(key, call)
+        if not shared:
+            return result.model_copy(update={"model": model})
+        latency = (time.perf_counter() - started) * 1000
+        shared_fields = {"cache_hit": True, "coalesced": True, "cost_usd": 0.0, "latency_ms": latency}
+        return result.model_copy(update={"model": model, **shared_fields})
+
+    @property
+    def _router_cache_on(self) -> bool:
+        return self.config.cache.enabled
+
+    async def _complete(
+        self,
+        cfg: ModelConfig,
+        messages: list[dict[str, Any]],
+        call_params: dict[str, Any],
+        timeout_s: float | None,
+        cache: bool,
+        metadata: dict[str, Any] | None,
+        max_cost_usd: float | None,
+    ) -> Completion:
+        router = await self._ready()
+        tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"))
+        await self.budget.check(cfg.name, estimate, max_cost_usd)
+        extra = self._call_extras(timeout_s, cache, metadata)
+        async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
+            started = time.perf_counter()
+            try:
+                response = await self._retrying(
+                    lambda: router.acompletion(model=cfg.name, messages=messages, **call_params, **extra)
+                )
+            except (asyncio.CancelledError, LimitError):
+                raise
+            except Exception as exc:
+                raise self._error(exc, cfg) from exc
+            latency = (time.perf_counter() - started) * 1000
+            result = self._to_completion(cfg, response, latency)
+            report(0 if result.cache_hit else result.usage.total_tokens)
+        await self.budget.record(result.cost_usd)
+        return result
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run ``call`` (one Router call: deployment pick + fallbacks), retrying transient failures
+        ``llm.num_retries`` times with Zen's exponential backoff (Retry-After honoured, capped)."""
+        rc = self.config.router
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except Exception as exc:
+                if attempt >= rc.num_retries or not is_retryable(exc):
+                    raise
+                delay = backoff_s(
+                    attempt,
+                    exc,
+                    initial=rc.retry_initial_delay_s,
+                    maximum=rc.retry_max_delay_s,
+                    jitter=rc.retry_jitter_s,
+                )
+                log.info("retrying after %s (attempt %d, %.2fs)", type(exc).__name__, attempt + 1, delay)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    def _call_extras(self, timeout_s: float | None, cache: bool, metadata: dict[str, Any] | None) -> dict[str, Any]:
+        extra: dict[str, Any] = {"drop_params": self.config.router.drop_params}
+        if timeout_s is not None:
+            extra["timeout"] = timeout_s
+        metadata = llm_events.trace_metadata(metadata)
+        if metadata:
+            extra["metadata"] = metadata
+        if not cache and self._cache is not None:
+            extra["cache"] = dict(NO_CACHE)
+        return extra
+
+    def _error(self, exc: BaseException, cfg: ModelConfig) -> LLMError:
+        tried = self._fallbacks(cfg, {m.name for m in self.models.available()})
+        return map_error(exc, model=cfg.name, provider=cfg.provider, fallbacks=tried, key_env=cfg.key_env())
+
+    def _cost(self, used: ModelConfig, usage: Usage, reported: Any, cache_hit: bool) -> tuple[float, bool]:
+        if cache_hit:
+            return 0.0, True
+        if isinstance(reported, int | float) and reported > 0:
+            return float(reported) * used.cost_multiplier, True
+        if used.cost_known:
+            raw = usage.prompt_tokens * (used.input_cost_per_token or 0) + usage.completion_tokens * (
+                used.output_cost_per_token or 0
+            )
+            return raw * used.cost_multiplier, True
+        return 0.0, False
+
+    def _to_completion(self, cfg: ModelConfig, response: Any, latency_ms: float) -> Completion:
+        choice = response.choices[0] if response.choices else None
+        text = getattr(getattr(choice, "message", None), "content", None)
+        hidden: dict[str, Any] = getattr(response, "_hidden_params", None) or {}
+        return self._build(
+            cfg,
+            str(text or ""),
+            getattr(response, "usage", None),
+            getattr(choice, "finish_reason", None),
+            hidden,
+            latency_ms,
+        )
+
+    def _build(
+        self,
+        cfg: ModelConfig,
+        text: str,
+        raw_usage: Any,
+        finish: str | None,
+        hidden: Mapping[str, Any],
+        latency_ms: float,
+    ) -> Completion:
+        deployment = str(hidden.get("litellm_model_name") or cfg.model)
+        used = self._by_deployment.get(deployment, cfg)
+        usage = Usage(
+            prompt_tokens=int(getattr(raw_usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(raw_usage, "completion_tokens", 0) or 0),
+            total_tokens=int(getattr(raw_usage, "total_tokens", 0) or 0),
+        )
+        cache_hit = bool(hidden.get("cache_hit"))
+        cost, known = self._cost(used, usage, hidden.get("response_cost"), cache_hit)
+        return Completion(
+            text=text,
+            model=cfg.name,
+            model_used=used.name,
+            provider_model=deployment,
+            provider=used.provider,
+            usage=usage,
+            cost_usd=cost,
+            cost_known=known,
+            latency_ms=latency_ms,
+            cache_hit=cache_hit,
+            finish_reason=finish,
+        )
+
+    # -- streaming ---------------------------------------------------------------------------
+    def stream(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        reasoning_effort: str | None = None,
+        timeout_s: float | None = None,
+        cache: bool = True,
+        metadata: dict[str, Any] | None = None,
+        max_cost_usd: float | None = None,
+        **params: Any,
+    ) -> CompletionStream:
+        """Stream text deltas; the returned object's ``.completion`` (usage, cost) is set when it ends.
+
+        Streams are never cached or coalesced. Errors before the first chunk fall back like ``complete``.
+        """
+        cfg = self._usable(model)
+        call_params = self._params(cfg, temperature, max_tokens, reasoning_effort, params)
+        return CompletionStream(
+            lambda holder: run_stream(
+                self, holder, model, cfg, messages, call_params, timeout_s, metadata, max_cost_usd
+            )
+        )

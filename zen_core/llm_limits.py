@@ -1,0 +1,267 @@
+"""Rate limits and budgets on shared counters (Redis when configured), queueing instead of failing.
+
+LiteLLM raises on rate limits instead of waiting; :class:`RateLimiter` waits for the next window for
+up to ``max_wait_s`` and then raises :class:`LimitError` naming the limit. Counters are fixed windows
+keyed by window number, so several processes sharing Redis share the limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from zen_core.llm_config import BudgetSettings, Limit, RateLimitSettings
+from zen_core.tools import ToolError
+
+log = logging.getLogger("zen.llm")
+
+
+class Counters(Protocol):
+    """Shared numeric counters with expiry (``zen_core.store`` provides the Redis/SQLite ones)."""
+
+    async def incr(self, key: str, amount: float, ttl_s: int) -> float: ...
+
+    async def get(self, key: str) -> float: ...
+
+
+class MemoryCounters:
+    """In-process counters; the fallback when shared counters fail, and handy in tests."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._values: dict[str, tuple[float, float]] = {}
+        self._clock = clock
+
+    async def incr(self, key: str, amount: float, ttl_s: int) -> float:
+        now = self._clock()
+        value, expires = self._values.get(key, (0.0, 0.0))
+        if expires <= now:
+            value = 0.0
+        value += amount
+        self._values[key] = (value, now + ttl_s)
+        if len(self._values) > 10_000:
+            self._values = {k: v for k, v in self._values.items() if v[1] > now}
+        return value
+
+    async def get(self, key: str) -> float:
+        value, expires = self._values.get(key, (0.0, 0.0))
+        return value if expires > self._clock() else 0.0
+
+
+class RedisCounters:
+    """Counters in Redis (``INCRBYFLOAT`` + ``EXPIRE``)."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis: Any = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+
+    async def incr(self, key: str, amount: float, ttl_s: int) -> float:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incrbyfloat(key, amount)
+            pipe.expire(key, ttl_s)
+            value, _ = await pipe.execute()
+        return float(value)
+
+    async def get(self, key: str) -> float:
+        value = await self._redis.get(key)
+        return float(value) if value is not None else 0.0
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+class SafeCounters:
+    """Shared counters that fall back to local counting (and log) when the store fails."""
+
+    def __init__(self, factory: Callable[[], Counters] | None) -> None:
+        self._factory = factory
+        self._shared: Counters | None = None
+        self._resolved = factory is None
+        self.local = MemoryCounters()
+        self._warned_at = 0.0
+
+    def _primary(self) -> Counters | None:
+        if not self._resolved:
+            self._resolved = True
+            try:
+                self._shared = self._factory() if self._factory else None
+            except Exception:
+                log.warning(
+                    "shared counters unavailable; rate limits and budgets count in this process only", exc_info=True
+                )
+        return self._shared
+
+    def _warn(self, exc: Exception) -> None:
+        if time.monotonic() - self._warned_at > 60:
+            self._warned_at = time.monotonic()
+            log.warning("shared counters failed (%s); counting in this process", exc)
+
+    async def incr(self, key: str, amount: float, ttl_s: int) -> float:
+        shared = self._primary()
+        if shared is not None:
+            try:
+                return await shared.incr(key, amount, ttl_s)
+            except Exception as exc:
+                self._warn(exc)
+        return await self.local.incr(key, amount, ttl_s)
+
+    async def get(self, key: str) -> float:
+        shared = self._primary()
+        if shared is not None:
+            try:
+                return await shared.get(key)
+            except Exception as exc:
+                self._warn(exc)
+        return await self.local.get(key)
+
+
+class LimitError(ToolError):
+    """A Zen rate limit or budget refused the call."""
+
+
+class RateLimiter:
+    """Requests/tokens per window, global and per model, plus local concurrency caps."""
+
+    def __init__(self, config: RateLimitSettings, counters: Counters, *, prefix: str = "zen") -> None:
+        self.config = config
+        self._counters = counters
+        self._prefix = prefix
+        self._per_model = {name.lower(): limit for name, limit in config.per_model.items()}
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+
+    def _scopes(self, model: str, names: list[str]) -> list[tuple[str, Limit, str]]:
+        scopes = [("global", self.config.global_, "rate_limits.global")]
+        for name in names:
+            limit = self._per_model.get(name.lower())
+            if limit is not None:
+                scopes.append((f"model:{model}", limit, f"rate_limits.per_model.{name}"))
+                break
+        return scopes
+
+    @asynccontextmanager
+    async def slot(self, model: str, names: list[str], tokens: int) -> AsyncIterator[Callable[[int], None]]:
+        """Hold a slot for one call; yields ``report(actual_tokens)`` to correct the token estimate."""
+        scopes = self._scopes(model, names)
+        deadline = time.monotonic() + self.config.max_wait_s
+        window = await self._acquire(scopes, tokens, deadline)
+        sems = [self._semaphore(key, lim.max_concurrent) for key, lim, _ in scopes if lim.max_concurrent]
+        held: list[asyncio.Semaphore] = []
+        actual = [tokens]
+        try:
+            for sem, (_, _, where) in zip(sems, [s for s in scopes if s[1].max_concurrent], strict=True):
+                try:
+                    await asyncio.wait_for(sem.acquire(), max(deadline - time.monotonic(), 0.001))
+                except TimeoutError as exc:
+                    raise self._error(f"{where}.max_concurrent", "calls in flight") from exc
+                held.append(sem)
+            yield lambda n: actual.__setitem__(0, n)
+        finally:
+            for sem in held:
+                sem.release()
+            if actual[0] != tokens:
+                for key, lim, _ in scopes:
+                    if lim.tokens_per_minute:
+                        await self._counters.incr(self._key(key, "tok", window), actual[0] - tokens, self._ttl)
+
+    def _semaphore(self, key: str, size: int) -> asyncio.Semaphore:
+        sem = self._semaphores.get(key)
+        if sem is None:
+            sem = self._semaphores[key] = asyncio.Semaphore(size)
+        return sem
+
+    @property
+    def _ttl(self) -> int:
+        return max(2, math.ceil(self.config.window_s * 2))
+
+    def _key(self, scope: str, kind: str, window: int) -> str:
+        return f"{self._prefix}:rl:{scope}:{kind}:{window}"
+
+    async def _acquire(self, scopes: list[tuple[str, Limit, str]], tokens: int, deadline: float) -> int:
+        limited = [s for s in scopes if s[1].requests_per_minute or s[1].tokens_per_minute]
+        while True:
+            now = time.time()
+            window = int(now // self.config.window_s)
+            blocked = await self._blocked(limited, tokens, window)
+            if blocked is None:
+                return window
+            wait = (window + 1) * self.config.window_s - now + 0.001
+            if time.monotonic() + wait > deadline:
+                raise self._error(*blocked)
+            await asyncio.sleep(wait)
+
+    async def _blocked(self, scopes: list[tuple[str, Limit, str]], tokens: int, window: int) -> tuple[str, str] | None:
+        """Take a request (and the token estimate) in every scope; ``(limit, what)`` when one is full."""
+        taken: list[tuple[str, float]] = []
+        for key, limit, where in scopes:
+            for kind, cap, amount, what in (
+                ("req", limit.requests_per_minute, 1.0, "requests"),
+                ("tok", limit.tokens_per_minute, float(tokens), "tokens"),
+            ):
+                if not cap:
+                    continue
+                counter = self._key(key, kind, window)
+                value = await self._counters.incr(counter, amount, self._ttl)
+                taken.append((counter, amount))
+                if value > cap and not (kind == "tok" and value == amount):  # one big call may exceed alone
+                    for name, undo in taken:
+                        await self._counters.incr(name, -undo, self._ttl)
+                    suffix = "requests_per_minute" if kind == "req" else "tokens_per_minute"
+                    return f"{where}.{suffix} = {cap}", what
+        return None
+
+    def _error(self, limit: str, what: str) -> LimitError:
+        return LimitError(
+            f"Rate limit {limit} reached: waited {self.config.max_wait_s:g}s for {what} to free up. "
+            "What to do: retry later, or raise the limit / rate_limits.max_wait_s in limits.yaml.",
+            code="rate_limited",
+            details={"limit": limit, "max_wait_s": self.config.max_wait_s},
+        )
+
+
+class Budget:
+    """Per-call cost ceiling and daily spend limit (shared through counters)."""
+
+    def __init__(self, config: BudgetSettings, counters: Counters, *, prefix: str = "zen") -> None:
+        self.config = config
+        self._counters = counters
+        self._prefix = prefix
+
+    def _day_key(self) -> str:
+        return f"{self._prefix}:spend:{datetime.now(timezone.utc):%Y-%m-%d}"
+
+    async def check(self, model: str, estimate_usd: float, max_cost_usd: float | None = None) -> None:
+        """Refuse a call whose estimated cost breaks the per-call or daily limit."""
+        per_call = max_cost_usd if max_cost_usd is not None else self.config.max_cost_per_call_usd
+        if per_call is not None and estimate_usd > per_call:
+            raise LimitError(
+                f"Call to '{model}' refused: estimated cost ${estimate_usd:.6f} exceeds the per-call limit "
+                f"${per_call:g} (budgets.max_cost_per_call_usd). What to do: shorten the input, lower "
+                "max_tokens, pick a cheaper model, or raise the limit.",
+                code="budget_exceeded",
+                details={"model": model, "estimate_usd": estimate_usd, "limit_usd": per_call},
+            )
+        daily = self.config.daily_limit_usd
+        if daily is not None:
+            spent = await self._counters.get(self._day_key())
+            if spent + estimate_usd > daily:
+                raise LimitError(
+                    f"Call to '{model}' refused: today's spend ${spent:.4f} plus this call's estimate "
+                    f"${estimate_usd:.6f} exceeds budgets.daily_limit_usd = ${daily:g}. What to do: wait "
+                    "until tomorrow (UTC) or raise the limit.",
+                    code="budget_exceeded",
+                    details={"model": model, "spent_usd": spent, "limit_usd": daily},
+                )
+
+    async def record(self, cost_usd: float) -> None:
+        if cost_usd > 0 and self.config.daily_limit_usd is not None:
+            await self._counters.incr(self._day_key(), cost_usd, 2 * 86400)
+
+    @property
+    def active(self) -> bool:
+        return self.config.max_cost_per_call_usd is not None or self.config.daily_limit_usd is not None

@@ -1,0 +1,100 @@
+"""The body of :meth:`LLMService.stream`: one Router stream under Zen's limits, budget and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any
+
+from zen_core import llm_events
+from zen_core.llm_limits import LimitError
+from zen_core.llm_types import CompletionStream, Usage
+from zen_core.models import ModelConfig
+
+if TYPE_CHECKING:
+    from zen_core.llm import LLMService
+
+
+async def run_stream(
+    self: LLMService,
+    holder: CompletionStream,
+    model: str,
+    cfg: ModelConfig,
+    messages: list[dict[str, Any]],
+    call_params: dict[str, Any],
+    timeout_s: float | None,
+    metadata: dict[str, Any] | None,
+    max_cost_usd: float | None,
+) -> AsyncGenerator[str, None]:
+    begun = time.perf_counter()
+    try:
+        async for delta in _run(self, holder, model, cfg, messages, call_params, timeout_s, metadata, max_cost_usd):
+            yield delta
+    except Exception as exc:
+        llm_events.record(model, begun, error=exc)
+        raise
+    if holder.completion is not None:
+        llm_events.record(model, begun, holder.completion)
+
+
+async def _run(
+    self: LLMService,
+    holder: CompletionStream,
+    model: str,
+    cfg: ModelConfig,
+    messages: list[dict[str, Any]],
+    call_params: dict[str, Any],
+    timeout_s: float | None,
+    metadata: dict[str, Any] | None,
+    max_cost_usd: float | None,
+) -> AsyncGenerator[str, None]:
+    router = await self._ready()
+    tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"))
+    await self.budget.check(cfg.name, estimate, max_cost_usd)
+    extra = self._call_extras(timeout_s, False, metadata)
+    parts: list[str] = []
+    usage_obj: Any = None
+    finish: str | None = None
+    hidden: dict[str, Any] = {}
+    async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
+        started = time.perf_counter()
+        try:
+            response = await self._retrying(
+                lambda: router.acompletion(
+                    model=cfg.name,
+                    messages=messages,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    **call_params,
+                    **extra,
+                )
+            )
+            hidden = dict(getattr(response, "_hidden_params", None) or {})
+            async for chunk in response:
+                chunk_hidden = getattr(chunk, "_hidden_params", None) or {}
+                hidden.update({k: v for k, v in chunk_hidden.items() if v is not None})
+                usage_obj = getattr(chunk, "usage", None) or usage_obj
+                for choice in chunk.choices or []:
+                    finish = getattr(choice, "finish_reason", None) or finish
+                    delta = getattr(getattr(choice, "delta", None), "content", None)
+                    if delta:
+                        parts.append(delta)
+                        yield delta
+        except (asyncio.CancelledError, LimitError, GeneratorExit):
+            raise
+        except Exception as exc:
+            raise self._error(exc, cfg) from exc
+        latency = (time.perf_counter() - started) * 1000
+        result = self._build(cfg, "".join(parts), usage_obj, finish, hidden, latency)
+        if not usage_obj:
+            prompt = self.count_tokens(cfg.name, messages)
+            done = self.count_tokens(cfg.name, result.text) if result.text else 0
+            counted = Usage(prompt_tokens=prompt, completion_tokens=done, total_tokens=prompt + done)
+            result = result.model_copy(update={"usage": counted})
+            used = self._by_deployment.get(result.provider_model, cfg)
+            cost, known = self._cost(used, result.usage, None, False)
+            result = result.model_copy(update={"cost_usd": cost, "cost_known": known})
+        report(result.usage.total_tokens)
+    await self.budget.record(result.cost_usd)
+    holder.completion = result.model_copy(update={"model": model})
