@@ -1,0 +1,383 @@
+"""Embedded backend: one SQLite file (WAL mode) in the per-user data dir.
+
+All SQLite work runs on one dedicated worker thread per store, never on the event loop. Writes
+use ``BEGIN IMMEDIATE`` so several processes on one machine can append to the same thread
+without losing turns (the busy timeout makes them queue for the write lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic_core import to_json
+
+from zen_core.store.base import Counters, Store, StoreUnavailable, ThreadStore, normalize_thread_id
+from zen_core.store.models import (
+    ConversationSettings,
+    Thread,
+    ThreadSummary,
+    Turn,
+    first_prompt_of,
+    from_epoch,
+    merge_models,
+    new_thread_id,
+)
+
+T = TypeVar("T")
+
+DB_FILENAME = "zen.db"
+SCHEMA_VERSION = 1
+#: How long a writer waits for another process's write lock before giving up.
+BUSY_TIMEOUT_S = 15.0
+#: Expired rows are deleted at most this often (reads filter them out in between).
+PURGE_INTERVAL_S = 60.0
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS threads (
+        id TEXT PRIMARY KEY,
+        parent_id TEXT,
+        tool TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        turn_count INTEGER NOT NULL,
+        initial_context TEXT NOT NULL,
+        first_prompt TEXT NOT NULL,
+        models TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS threads_by_updated ON threads(updated_at)",
+    "CREATE INDEX IF NOT EXISTS threads_by_expiry ON threads(expires_at)",
+    """CREATE TABLE IF NOT EXISTS turns (
+        thread_id TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (thread_id, seq)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS counters (
+        key TEXT PRIMARY KEY,
+        value REAL NOT NULL,
+        expires_at REAL NOT NULL) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS counters_by_expiry ON counters(expires_at)",
+)
+
+
+class SQLiteDatabase:
+    """One connection owned by one worker thread; :meth:`run` executes a function there."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"sqlite:{path}"
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+        self._last_purge = 0.0
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` on the worker thread; SQLite failures become :class:`StoreUnavailable`."""
+        if self._closed:
+            message = f"the conversation store {self.description} is closed"
+            raise StoreUnavailable(message, store=self.description)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._worker(), functools.partial(self._call, fn, *args))
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(
+                f"the conversation store {self.description} failed: {exc}", store=self.description
+            ) from exc
+
+    def _worker(self) -> ThreadPoolExecutor:
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zen-sqlite")
+            return self._executor
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._conn is None:
+            self._conn = self._connect()
+        return fn(self._conn, *args)
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Conversations contain code and prompts: keep the file private to the user.
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            with write_txn(conn):
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if version > SCHEMA_VERSION:
+                    raise sqlite3.DatabaseError(
+                        f"schema version {version} was written by a newer Zen"
+                        f" (this one knows {SCHEMA_VERSION})"
+                    )
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def maybe_purge(self, conn: sqlite3.Connection, now: float) -> None:
+        """Delete expired threads and counters (call inside a write transaction)."""
+        if now - self._last_purge < PURGE_INTERVAL_S:
+            return
+        self._last_purge = now
+        conn.execute("DELETE FROM threads WHERE expires_at <= ?", (now,))
+        conn.execute("DELETE FROM counters WHERE expires_at <= ?", (now,))
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        executor = self._executor
+        if executor is None:
+            return
+
+        def _close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(executor, _close)
+        executor.shutdown(wait=False)
+
+
+@contextmanager
+def write_txn(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``: takes the write lock up front, so read-modify-write is safe."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def read_txn(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A consistent snapshot across several SELECTs."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+def _dumps(value: Any) -> str:
+    return to_json(value).decode()
+
+
+class SQLiteThreadStore(ThreadStore):
+    """Threads in the ``threads`` table, turns in ``turns`` (one row per turn)."""
+
+    def __init__(self, db: SQLiteDatabase, config: ConversationSettings) -> None:
+        super().__init__(config)
+        self._db = db
+
+    async def create(
+        self,
+        tool: str,
+        *,
+        initial_context: Mapping[str, Any] | None = None,
+        parent_id: str | None = None,
+        turns: Sequence[Turn] = (),
+    ) -> Thread:
+        thread_id = new_thread_id()
+        context = dict(initial_context or {})
+        turn_list = list(turns)
+        self._check_new_turns(thread_id, 0, len(turn_list))
+        now = time.time()
+        expires = now + self.ttl_seconds
+
+        def _create(conn: sqlite3.Connection) -> None:
+            with write_txn(conn):
+                self._db.maybe_purge(conn, now)
+                conn.execute(
+                    "INSERT INTO threads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        thread_id, parent_id, tool, now, now, expires, len(turn_list), _dumps(context),
+                        first_prompt_of(turn_list, context), json.dumps(merge_models([], turn_list)),
+                    ),
+                )
+                conn.executemany(
+                    "INSERT INTO turns VALUES (?, ?, ?)",
+                    [(thread_id, seq, t.model_dump_json()) for seq, t in enumerate(turn_list)],
+                )
+
+        await self._db.run(_create)
+        stamp = from_epoch(now)
+        return Thread(
+            id=thread_id, parent_id=parent_id, tool=tool, created_at=stamp, updated_at=stamp,
+            expires_at=from_epoch(expires), initial_context=context, turns=turn_list,
+        )
+
+    async def get(self, thread_id: str) -> Thread:
+        thread_id = normalize_thread_id(thread_id)
+
+        def _get(conn: sqlite3.Connection) -> tuple[Any, list[str]] | None:
+            with read_txn(conn):
+                row = conn.execute(
+                    "SELECT parent_id, tool, created_at, updated_at, expires_at, initial_context"
+                    " FROM threads WHERE id = ? AND expires_at > ?",
+                    (thread_id, time.time()),
+                ).fetchone()
+                if row is None:
+                    return None
+                turns = conn.execute("SELECT data FROM turns WHERE thread_id = ? ORDER BY seq", (thread_id,))
+                return row, [data for (data,) in turns]
+
+        found = await self._db.run(_get)
+        if found is None:
+            raise self._not_found(thread_id)
+        (parent_id, tool, created, updated, expires, context), turns = found
+        return Thread(
+            id=thread_id, parent_id=parent_id, tool=tool, created_at=from_epoch(created),
+            updated_at=from_epoch(updated), expires_at=from_epoch(expires),
+            initial_context=json.loads(context), turns=[Turn.model_validate_json(t) for t in turns],
+        )
+
+    async def add_turns(self, thread_id: str, turns: Sequence[Turn]) -> int:
+        thread_id = normalize_thread_id(thread_id)
+        turn_list = list(turns)
+        rows = [t.model_dump_json() for t in turn_list]
+
+        def _append(conn: sqlite3.Connection) -> int:
+            now = time.time()
+            with write_txn(conn):
+                self._db.maybe_purge(conn, now)
+                row = conn.execute(
+                    "SELECT turn_count, first_prompt, models, initial_context FROM threads"
+                    " WHERE id = ? AND expires_at > ?",
+                    (thread_id, now),
+                ).fetchone()
+                if row is None:
+                    raise self._not_found(thread_id)
+                count, first_prompt, models, context = row
+                self._check_new_turns(thread_id, count, len(turn_list))
+                conn.executemany(
+                    "INSERT INTO turns VALUES (?, ?, ?)",
+                    [(thread_id, count + i, data) for i, data in enumerate(rows)],
+                )
+                if not first_prompt:
+                    first_prompt = first_prompt_of(turn_list, json.loads(context))
+                conn.execute(
+                    "UPDATE threads SET turn_count = ?, updated_at = ?, expires_at = ?, first_prompt = ?,"
+                    " models = ? WHERE id = ?",
+                    (
+                        count + len(rows), now, now + self.ttl_seconds, first_prompt,
+                        json.dumps(merge_models(json.loads(models), turn_list)), thread_id,
+                    ),
+                )
+                return int(count) + len(rows)
+
+        return await self._db.run(_append)
+
+    async def delete(self, thread_id: str) -> bool:
+        thread_id = normalize_thread_id(thread_id)
+
+        def _delete(conn: sqlite3.Connection) -> bool:
+            with write_txn(conn):
+                live = conn.execute(
+                    "SELECT 1 FROM threads WHERE id = ? AND expires_at > ?", (thread_id, time.time())
+                ).fetchone()
+                conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,))
+                return live is not None
+
+        return await self._db.run(_delete)
+
+    async def list_threads(self, limit: int = 20) -> list[ThreadSummary]:
+        def _list(conn: sqlite3.Connection) -> tuple[float, list[Any]]:
+            now = time.time()
+            rows = conn.execute(
+                "SELECT id, tool, first_prompt, models, created_at, updated_at, turn_count FROM threads"
+                " WHERE expires_at > ? ORDER BY updated_at DESC LIMIT ?",
+                (now, max(0, limit)),
+            ).fetchall()
+            return now, rows
+
+        now, rows = await self._db.run(_list)
+        return [
+            ThreadSummary(
+                id=tid, tool=tool, first_prompt=prompt, models=json.loads(models),
+                created_at=from_epoch(created), updated_at=from_epoch(updated),
+                age_seconds=max(0.0, now - created), turn_count=count,
+            )
+            for tid, tool, prompt, models, created, updated, count in rows
+        ]
+
+
+class SQLiteCounters:
+    """Counters in the ``counters`` table; an expired row restarts from zero on the next ``incr``."""
+
+    def __init__(self, db: SQLiteDatabase) -> None:
+        self._db = db
+
+    async def incr(self, key: str, amount: float, ttl_s: int) -> float:
+        def _incr(conn: sqlite3.Connection) -> float:
+            now = time.time()
+            with write_txn(conn):
+                self._db.maybe_purge(conn, now)
+                row = conn.execute("SELECT value, expires_at FROM counters WHERE key = ?", (key,)).fetchone()
+                if row is None or row[1] <= now:
+                    value, expires = float(amount), now + ttl_s
+                else:
+                    value, expires = float(row[0]) + amount, row[1]
+                conn.execute("INSERT OR REPLACE INTO counters VALUES (?, ?, ?)", (key, value, expires))
+                return value
+
+        return await self._db.run(_incr)
+
+    async def get(self, key: str) -> float:
+        def _get(conn: sqlite3.Connection) -> float:
+            row = conn.execute(
+                "SELECT value FROM counters WHERE key = ? AND expires_at > ?", (key, time.time())
+            ).fetchone()
+            return 0.0 if row is None else float(row[0])
+
+        return await self._db.run(_get)
+
+
+class SQLiteStore(Store):
+    """The embedded store. Construction is free: the file is opened on first use."""
+
+    def __init__(self, path: Path | str, config: ConversationSettings) -> None:
+        self._db = SQLiteDatabase(Path(path))
+        self.path = self._db.path
+        self.description = self._db.description
+        self._threads = SQLiteThreadStore(self._db, config)
+        self._counters = SQLiteCounters(self._db)
+
+    @property
+    def threads(self) -> ThreadStore:
+        return self._threads
+
+    @property
+    def counters(self) -> Counters:
+        return self._counters
+
+    async def ping(self) -> None:
+        def _check_writable(conn: sqlite3.Connection) -> None:
+            with write_txn(conn):
+                conn.execute("SELECT 1 FROM threads LIMIT 1").fetchone()
+
+        await self._db.run(_check_writable)
+
+    async def aclose(self) -> None:
+        await self._db.aclose()
