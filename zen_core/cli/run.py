@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from zen_core.cli.common import echo_json, load_host
+from zen_core.settings import ConfigError
 
 
 @click.command()
@@ -19,7 +20,9 @@ from zen_core.cli.common import echo_json, load_host
 @click.option("--port", default=8765, show_default=True, type=int, help="Port to bind (HTTP); 0 picks a free one.")
 @click.option("--drain", default=30.0, show_default=True, type=float,
               help="Seconds in-flight calls get to finish on SIGTERM (HTTP).")
-def serve(use_http: bool, bind_host: str, port: int, drain: float) -> None:
+@click.option("--metrics-port", type=int, default=None,
+              help="Also serve Prometheus metrics on 127.0.0.1:PORT (stdio; HTTP serves /metrics itself).")
+def serve(use_http: bool, bind_host: str, port: int, drain: float, metrics_port: int | None) -> None:
     """Run the MCP server (stdio by default, the transport agents spawn)."""
     host = load_host()
     if use_http:
@@ -27,12 +30,19 @@ def serve(use_http: bool, bind_host: str, port: int, drain: float) -> None:
 
         try:
             asyncio.run(serve_http(host, bind_host=bind_host, port=port, drain_s=drain))
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {bind_host}:{port}: {exc.strerror or exc}") from exc
-    else:
-        from zen_core.server.stdio import serve_stdio
+        return
+    from zen_core.server.stdio import serve_stdio
 
-        asyncio.run(serve_stdio(host))
+    if metrics_port is not None:
+        from zen_core.middleware.metrics import start_metrics_server
+
+        server = start_metrics_server(metrics_port)
+        click.echo(f"Zen metrics on http://127.0.0.1:{server.server_port}/metrics", err=True)
+    asyncio.run(serve_stdio(host))
 
 
 def parse_args(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:

@@ -69,6 +69,9 @@ def bind_socket(bind_host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Inherited by accepted sockets: uvicorn writes headers and body separately, and with Nagle on,
+    # each response would wait ~40 ms for the client's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((bind_host, port))
     sock.set_inheritable(True)
     return sock

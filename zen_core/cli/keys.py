@@ -1,0 +1,82 @@
+"""``zen keys add|list|remove``: API keys for ``zen serve --http`` (only hashes are stored)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from zen_core.middleware.keys import KeyFile
+from zen_core.settings import ConfigError, default_user_config_dir
+
+
+def _key_file(config_dir: str | None) -> KeyFile:
+    directory = Path(config_dir or os.environ.get("ZEN_CONFIG_DIR") or default_user_config_dir())
+    return KeyFile(directory)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+@click.group()
+def keys() -> None:
+    """Manage API keys for the HTTP transport (stored as hashes in keys.yaml of the config dir)."""
+
+
+_config_dir_option = click.option(
+    "--config-dir", envvar="ZEN_CONFIG_DIR", default=None, help="Config dir holding keys.yaml (default: Zen's)."
+)
+
+
+@keys.command("add")
+@click.argument("name")
+@click.option("--tools", default=None, help="Comma-separated tools this key may call (default: all).")
+@click.option("--models", default=None, help="Comma-separated models this key may use (default: all).")
+@_config_dir_option
+def add(name: str, tools: str | None, models: str | None, config_dir: str | None) -> None:
+    """Create key NAME and print it once; only its hash is stored."""
+    key_file = _key_file(config_dir)
+    try:
+        secret = key_file.add(name, tools=_split(tools), models=_split(models))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(secret)
+    click.echo(
+        f"Created API key '{name}' in {key_file.path}. It is shown only this once; send it as "
+        "'Authorization: Bearer <key>'. Restart running HTTP servers to pick it up.",
+        err=True,
+    )
+
+
+@keys.command("list")
+@_config_dir_option
+def list_keys(config_dir: str | None) -> None:
+    """List key names and their allowlists (hashes are not shown)."""
+    key_file = _key_file(config_dir)
+    try:
+        entries = key_file.load()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not entries:
+        click.echo(f"No API keys in {key_file.path}. Create one with: zen keys add NAME")
+    for entry in entries:
+        tools = ",".join(entry.tools) if entry.tools is not None else "all"
+        models = ",".join(entry.models) if entry.models is not None else "all"
+        click.echo(f"{entry.name}  tools={tools}  models={models}  created={entry.created or '?'}")
+
+
+@keys.command("remove")
+@click.argument("name")
+@_config_dir_option
+def remove(name: str, config_dir: str | None) -> None:
+    """Delete key NAME (running servers keep accepting it until restarted)."""
+    key_file = _key_file(config_dir)
+    try:
+        removed = key_file.remove(name)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not removed:
+        raise click.ClickException(f"no API key named '{name}' in {key_file.path}")
+    click.echo(f"Removed API key '{name}'.")

@@ -1,0 +1,199 @@
+"""API-key authentication for the HTTP transport, plus per-key tool and model allowlists.
+
+Two parts:
+
+- :func:`wrap_asgi`, a pure ASGI wrapper in front of the whole HTTP app: ``/mcp*``, ``/metrics``
+  (unless ``auth.public_metrics`` is set) and any other path answer 401 without a valid
+  ``Authorization: Bearer <key>``, before the MCP layer sees the request. ``/healthz`` stays open. A valid key puts
+  ``scope["zen"] = {"key_name", "allowed_tools", "allowed_models"}``, which the MCP layer copies into
+  ``ctx.state`` (and the dispatcher into ``ctx.key_name``).
+- :func:`auth_middleware`, the outermost tool middleware: refuses tools and models outside the key's
+  allowlists. Calls without a key (stdio, ``zen call``, HTTP with no keys configured) pass.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from zen_core.hookspecs import hookimpl
+from zen_core.middleware.keys import KeyRing, load_keys
+from zen_core.middleware.metrics import AUTH_REFUSALS
+from zen_core.middleware_chain import CallNext, Middleware, ToolCall
+from zen_core.settings import ConfigError, Settings
+from zen_core.tools import ToolError, ToolResponse
+
+log = logging.getLogger("zen.auth")
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+OPT_OUT_HINT = "set auth.allow_unauthenticated: true (or ZEN_AUTH__ALLOW_UNAUTHENTICATED=true)"
+
+
+class UnsafeBindError(ConfigError):
+    """Refusing to serve HTTP on a non-loopback address without any API key."""
+
+
+def is_loopback(bind_host: str) -> bool:
+    return bind_host in LOOPBACK or bind_host.startswith("127.")
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+class BearerAuth:
+    """Pure ASGI: every path except ``/healthz`` (and ``/metrics`` when public) needs a valid key.
+
+    Streams pass through untouched; a refused request gets a 401 JSON body (a websocket is closed).
+    """
+
+    def __init__(self, app: ASGIApp, ring: KeyRing, *, public_metrics: bool = False) -> None:
+        self.app = app
+        self.ring = ring
+        self.open_paths = {"/healthz", "/metrics"} if public_metrics else {"/healthz"}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or str(scope.get("path", "")).rstrip("/") in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        presented = _bearer(scope)
+        key = self.ring.verify(presented) if presented is not None else None
+        if key is None:
+            reason = "missing_key" if presented is None else "invalid_key"
+            AUTH_REFUSALS.labels(reason).inc()
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            elif presented is None:
+                await _unauthorized(send, "missing API key: send 'Authorization: Bearer <key>' (see `zen keys add`)")
+            else:
+                await _unauthorized(send, "invalid API key")
+            return
+        scope["zen"] = {
+            **scope.get("zen", {}),
+            "key_name": key.name,
+            "allowed_tools": list(key.tools) if key.tools is not None else None,
+            "allowed_models": list(key.models) if key.models is not None else None,
+        }
+        await self.app(scope, receive, send)
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"authorization":
+            text: str = bytes(value).decode("latin-1").strip()
+            scheme, _, token = text.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            return None
+    return None
+
+
+async def _unauthorized(send: Send, message: str) -> None:
+    body = json.dumps({"error": "unauthorized", "message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Bearer realm="zen"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def wrap_asgi(app: ASGIApp, settings: Settings, *, bind_host: str = "127.0.0.1") -> ASGIApp:
+    """Put the API-key check in front of ``app``.
+
+    Without keys: loopback is served open; any other address raises :class:`UnsafeBindError` unless
+    ``auth.allow_unauthenticated`` is true.
+    """
+    ring = KeyRing(load_keys(settings))
+    if not ring:
+        if not is_loopback(bind_host) and not _truthy(settings.get("auth.allow_unauthenticated", False)):
+            raise UnsafeBindError(
+                f"refusing to serve on {bind_host} without an API key: anyone who can reach it could spend your "
+                f"provider credits. Create a key with `zen keys add NAME`, or {OPT_OUT_HINT} to run "
+                "unauthenticated (e.g. behind an authenticating proxy)."
+            )
+        if not is_loopback(bind_host):
+            log.warning("serving on %s WITHOUT authentication (auth.allow_unauthenticated is set)", bind_host)
+        return app
+    return BearerAuth(app, ring, public_metrics=_truthy(settings.get("auth.public_metrics", False)))
+
+
+# -- tool middleware ------------------------------------------------------------------------------
+
+
+def requested_models(arguments: dict[str, Any]) -> list[str]:
+    """Model names in a call's arguments: ``model`` and ``models`` (strings or ``{model: ...}``)."""
+    found: list[str] = []
+    model = arguments.get("model")
+    if isinstance(model, str) and model.strip():
+        found.append(model.strip())
+    models = arguments.get("models")
+    if isinstance(models, (list, tuple)):
+        for item in models:
+            value = item.get("model") if isinstance(item, dict) else item
+            if isinstance(value, str) and value.strip():
+                found.append(value.strip())
+    return found
+
+
+def _model_labels(call: ToolCall, name: str) -> set[str]:
+    """``name`` plus, when it resolves to a configured model, that model's name and aliases."""
+    labels = {name.lower()}
+    try:
+        model = call.ctx.services.models.resolve(name)
+    except Exception:  # unknown model or broken config: the literal name is all we can check
+        return labels
+    return labels | {label.lower() for label in model.names}
+
+
+def _allowed(names: Iterable[str] | None) -> list[str] | None:
+    return None if names is None else [str(n) for n in names]
+
+
+async def auth_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
+    """Refuse tools and models outside the calling key's allowlists."""
+    state = call.ctx.state
+    key_name = state.get("key_name")
+    if key_name is None:
+        return await call_next(call)
+    tools = _allowed(state.get("allowed_tools"))
+    if tools is not None and call.tool.name not in tools:
+        AUTH_REFUSALS.labels("forbidden_tool").inc()
+        log.warning("key %s refused tool %s (trace %s)", key_name, call.tool.name, call.ctx.trace_id)
+        raise ToolError(
+            f"API key '{key_name}' is not allowed to call tool '{call.tool.name}'. "
+            f"Allowed tools for this key: {', '.join(tools) or 'none'}.",
+            code="forbidden_tool",
+            details={"key_name": key_name, "tool": call.tool.name, "allowed_tools": tools},
+        )
+    models = _allowed(state.get("allowed_models"))
+    if models is not None:
+        allowed = {m.lower() for m in models}
+        for name in requested_models(call.arguments):
+            if not _model_labels(call, name) & allowed:
+                AUTH_REFUSALS.labels("forbidden_model").inc()
+                log.warning("key %s refused model %s (trace %s)", key_name, name, call.ctx.trace_id)
+                raise ToolError(
+                    f"API key '{key_name}' is not allowed to use model '{name}'. "
+                    f"Allowed models for this key: {', '.join(models) or 'none'}.",
+                    code="forbidden_model",
+                    details={"key_name": key_name, "model": name, "allowed_models": models},
+                )
+    return await call_next(call)
+
+
+@hookimpl(tryfirst=True)
+def register_middleware(register: Callable[[Middleware], None]) -> None:
+    register(auth_middleware)
