@@ -1,4 +1,4 @@
-"""Built-in tools shipped with the core: ``listmodels`` and ``version``.
+"""Built-in tools shipped with the core: ``listmodels``, ``version`` and ``threads``.
 
 Registered like any plugin's tools (this module is a built-in plugin).
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 from typing import Any
+
+from pydantic import Field
 
 from zen_core import __version__
 from zen_core.hookspecs import hookimpl
@@ -45,10 +47,10 @@ class ListModelsTool(Tool[NoArguments]):
             lines.append(f"- {model['name']}{extra}{desc}")
         if not available:
             lines.append(NO_MODEL_HELP)
-        unavailable = listing.get("unavailable", [])
+        unavailable: dict[str, str] = listing.get("unavailable", {})
         if unavailable:
             lines.append(f"Unavailable ({len(unavailable)}):")
-            lines += [f"- {m['name']}: {m['reason']}" for m in unavailable]
+            lines += [f"- {name}: {reason}" for name, reason in unavailable.items()]
         return ToolResponse(data=listing, text="\n".join(lines))
 
 
@@ -74,7 +76,32 @@ class VersionTool(Tool[NoArguments]):
         return ToolResponse(data=data, text="\n".join(lines))
 
 
+class ThreadsRequest(ToolRequest):
+    limit: int = Field(10, ge=1, le=100, description="How many recent conversations")
+
+
+class ThreadsTool(Tool[ThreadsRequest]):
+    name = "threads"
+    description = (
+        "List recent conversations (continuation_id, tool, models, age, first prompt) to resume one "
+        "after the agent's context was cleared."
+    )
+    request_model = ThreadsRequest
+    annotations = ToolAnnotations(read_only=True, open_world=False)
+
+    async def execute(self, request: ThreadsRequest, ctx: ToolContext) -> ToolResponse:
+        from zen_core.store import format_thread_table
+
+        summaries = await ctx.threads.list_threads(limit=request.limit)
+        data = [s.model_dump(mode="json") for s in summaries]
+        text = format_thread_table(summaries)
+        if summaries:
+            text += "\n\nPass a continuation_id to any tool to continue that conversation."
+        return ToolResponse(data={"threads": data}, text=text)
+
+
 @hookimpl
 def register_tools(register: Callable[[Tool[Any]], None]) -> None:
     register(ListModelsTool())
     register(VersionTool())
+    register(ThreadsTool())

@@ -6,7 +6,7 @@ import click
 
 from zen_core import __version__
 from zen_core.cli.common import configure_logging
-from zen_core.cli.inspect import doctor, models, plugins, tools
+from zen_core.cli.inspect import doctor, models, plugins, threads, tools
 from zen_core.cli.run import call, serve
 
 
@@ -20,7 +20,7 @@ def main(log_level: str) -> None:
     configure_logging(log_level)
 
 
-for command in (serve, call, plugins, tools, models, doctor):
+for command in (serve, call, plugins, tools, models, threads, doctor):
     main.add_command(command)
 
 try:  # commands contributed by optional core modules

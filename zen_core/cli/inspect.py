@@ -1,4 +1,4 @@
-"""``zen plugins``, ``zen tools``, ``zen models`` and ``zen doctor``."""
+"""``zen plugins``, ``zen tools``, ``zen models``, ``zen threads`` and ``zen doctor``."""
 
 from __future__ import annotations
 
@@ -79,8 +79,33 @@ def models(as_json: bool) -> None:
     for model in listing.get("available", []):
         aliases = ", ".join(model.get("aliases") or [])
         click.echo(f"{model['name']:<28} ok   {aliases}")
-    for model in listing.get("unavailable", []):
-        click.echo(f"{model['name']:<28} --   {model['reason']}")
+    for name, reason in listing.get("unavailable", {}).items():
+        click.echo(f"{name:<28} --   {reason}")
+
+
+@click.command()
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="How many.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def threads(limit: int, as_json: bool) -> None:
+    """List recent conversations, to resume one with its continuation_id."""
+    from zen_core.settings import Settings
+    from zen_core.store import format_thread_table, open_store
+
+    async def fetch() -> list[Any]:
+        store = open_store(Settings())
+        try:
+            return list(await store.threads.list_threads(limit=limit))
+        finally:
+            await store.aclose()
+
+    try:
+        summaries = asyncio.run(fetch())
+    except Exception as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        echo_json([s.model_dump(mode="json") for s in summaries])
+    else:
+        click.echo(format_thread_table(summaries))
 
 
 def _doctor_report() -> tuple[dict[str, Any], bool]:
