@@ -74,9 +74,13 @@ class ZenHost:
         self.middleware: list[Middleware] = []
         self._collect_tools()
         self._collect_middleware()
-        sources = [source for _, source in self._collect("register_model_sources", _check_source)]
+        sources = [
+            source if self._info(plugin).builtin else _GuardedSource(source, plugin, self._fail)
+            for plugin, source in self._collect("register_model_sources", _check_source)
+        ]
         self.services = Services(self.settings, sources)
         self.services.plugins = list(self.loader.infos.values())
+        self.services.models  # noqa: B018 - validate model config now: alias conflicts fail at start-up
         strict = strict if strict is not None else env.get("ZEN_STRICT_PLUGINS", "") not in ("", "0", "false")
         if strict and self.loader.errors():
             problems = "; ".join(f"{name}: {err}" for name, err in self.loader.errors().items())
@@ -162,6 +166,26 @@ def _check_middleware(mw: object) -> str | None:
     if not inspect.iscoroutinefunction(target):
         return f"middleware {getattr(mw, '__name__', mw)!r} must be an async callable (call, call_next)"
     return None
+
+
+class _GuardedSource:
+    """A plugin's model source whose ``load`` failure is recorded against the plugin, not fatal.
+
+    (The built-in YAML source is not wrapped: a broken config file must stop start-up.)
+    """
+
+    def __init__(self, source: Any, plugin: str, fail: Callable[[str, str], None]) -> None:
+        self.source = source
+        self.name = str(getattr(source, "name", plugin))
+        self._plugin = plugin
+        self._fail = fail
+
+    def load(self, settings: Settings) -> list[Any]:
+        try:
+            return list(self.source.load(settings))
+        except Exception as exc:
+            self._fail(self._plugin, f"model source '{self.name}' failed to load: {type(exc).__name__}: {exc}")
+            return []
 
 
 def _check_source(source: object) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from zen_core.hookspecs import hookimpl
 from zen_core.settings import ConfigError, Settings, env_list
 from zen_core.tools import ToolError
 
@@ -389,3 +390,9 @@ def _enriched(model: ModelConfig, info: Mapping[str, Any] | None) -> ModelConfig
     if model.provider is None and info.get("litellm_provider"):
         update["provider"] = str(info["litellm_provider"])
     return model.model_copy(update=update) if update else model
+
+
+@hookimpl
+def register_model_sources(register: Callable[[ModelSource], None]) -> None:
+    """The built-in source: the ``models`` of the YAML settings (it wins over plugin sources)."""
+    register(YamlModelSource())

@@ -11,8 +11,9 @@ from redis.asyncio import Redis
 
 from zen_core.store import StoreUnavailable, ThreadNotFound, Turn, mask_url
 from zen_core.store.redis import RedisStore
+from zen_core.testing.redis_server import RedisServer
 
-from .conftest import RedisProcess, conversation_config
+from .conftest import conversation_config
 
 pytestmark = pytest.mark.redis
 
@@ -21,9 +22,9 @@ def user(text: str) -> Turn:
     return Turn(role="user", content=text, tool="chat")
 
 
-async def test_keys_carry_the_ttl_and_appends_refresh_it(redis_proc: RedisProcess) -> None:
-    store = RedisStore(redis_proc.url, conversation_config(ttl_seconds=100), prefix="ttl-test:")
-    raw = Redis.from_url(redis_proc.url, decode_responses=True)
+async def test_keys_carry_the_ttl_and_appends_refresh_it(redis_server: RedisServer) -> None:
+    store = RedisStore(redis_server.url, conversation_config(ttl_seconds=100), prefix="ttl-test:")
+    raw = Redis.from_url(redis_server.url, decode_responses=True)
     try:
         thread = await store.threads.create("chat", turns=[user("hi")])
         meta, turns = f"ttl-test:thread:{thread.id}", f"ttl-test:thread:{thread.id}:turns"
@@ -39,17 +40,17 @@ async def test_keys_carry_the_ttl_and_appends_refresh_it(redis_proc: RedisProces
         await store.aclose()
 
 
-def test_one_store_serves_successive_event_loops(redis_proc: RedisProcess) -> None:
+def test_one_store_serves_successive_event_loops(redis_server: RedisServer) -> None:
     # e.g. a CLI that calls asyncio.run() more than once with the same services
-    store = RedisStore(redis_proc.url, conversation_config(), prefix="loops-test:")
+    store = RedisStore(redis_server.url, conversation_config(), prefix="loops-test:")
     thread = asyncio.run(store.threads.create("chat"))
     assert asyncio.run(store.threads.add_turn(thread.id, user("second loop"))) == 1
     asyncio.run(store.aclose())
 
 
-async def test_two_instances_share_threads(redis_proc: RedisProcess) -> None:
-    one = RedisStore(redis_proc.url, conversation_config(), prefix="lb-test:")
-    two = RedisStore(redis_proc.url, conversation_config(), prefix="lb-test:")
+async def test_two_instances_share_threads(redis_server: RedisServer) -> None:
+    one = RedisStore(redis_server.url, conversation_config(), prefix="lb-test:")
+    two = RedisStore(redis_server.url, conversation_config(), prefix="lb-test:")
     try:
         thread = await one.threads.create("chat", turns=[user("asked on instance one")])
         await two.threads.add_turn(thread.id, Turn(role="assistant", content="answered on two", model="o3"))
@@ -62,7 +63,7 @@ async def test_two_instances_share_threads(redis_proc: RedisProcess) -> None:
 
 
 async def test_outage_raises_store_unavailable_and_recovers(tmp_path: Path) -> None:
-    server = RedisProcess(tmp_path / "redis", persistent=True)
+    server = RedisServer(persistent=True)
     server.start()
     store = RedisStore(server.url, conversation_config())
     try:
@@ -99,7 +100,7 @@ async def test_outage_raises_store_unavailable_and_recovers(tmp_path: Path) -> N
 
 
 async def test_password_is_used_and_never_shown(tmp_path: Path) -> None:
-    with RedisProcess(tmp_path / "redis", password="hunter2-secret") as server:
+    with RedisServer(password="hunter2-secret") as server:
         good = RedisStore(server.url, conversation_config())
         bad = RedisStore(server.url.replace("hunter2-secret", "wrong-secret"), conversation_config())
         try:

@@ -50,58 +50,70 @@ def _ping(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
             sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            return sock.recv(16).startswith((b"+PONG", b"-NOAUTH"))  # NOAUTH: up, needs a password
     except OSError:
         return False
 
 
 class RedisServer:
-    """Starts ``redis-server`` bound to 127.0.0.1 without persistence; stops it on exit."""
+    """``redis-server`` bound to 127.0.0.1 on a free port; stops it on exit.
 
-    def __init__(self, *, binary: str | None = None, start_timeout_s: float = 10.0) -> None:
+    ``stop()`` then ``start()`` restarts it on the same port (outage tests); ``persistent=True`` keeps
+    data across restarts (append-only file); ``password`` sets ``requirepass``.
+    """
+
+    def __init__(
+        self,
+        *,
+        binary: str | None = None,
+        start_timeout_s: float = 10.0,
+        persistent: bool = False,
+        password: str | None = None,
+    ) -> None:
         self.binary = binary or find_redis_server()
         self.start_timeout_s = start_timeout_s
+        self.persistent = persistent
+        self.password = password
         self.port = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def _args(self, workdir: str) -> list[str]:
+        args = [self.binary or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--daemonize", "no", "--loglevel", "warning", "--dir", workdir,
+                "--appendonly", "yes" if self.persistent else "no"]
+        if self.persistent:
+            args += ["--appendfsync", "always"]
+        if self.password:
+            args += ["--requirepass", self.password]
+        return args
 
     def start(self) -> RedisServer:
+        """Start (or restart on the same port after ``stop()``)."""
         if self.binary is None:
             raise RedisUnavailable("redis-server not found on PATH (install it: apt-get install redis-server)")
-        self._dir = tempfile.TemporaryDirectory(prefix="zen-redis-")
-        for _ in range(3):  # the free port can be taken between probe and bind: retry on a new one
-            self.port = _free_port()
-            args = [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--loglevel",
-                "warning",
-                "--dir",
-                self._dir.name,
-            ]
-            self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if self._dir is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="zen-redis-")
+        fixed_port = self.port != 0
+        for _ in range(1 if fixed_port else 3):  # a free port can be taken before bind: retry on a new one
+            if not fixed_port:
+                self.port = _free_port()
+            self._proc = subprocess.Popen(self._args(self._dir.name), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             deadline = time.monotonic() + self.start_timeout_s
             while time.monotonic() < deadline and self._proc.poll() is None:
                 if _ping(self.port):
                     return self
                 time.sleep(0.02)
             self.stop()
-        raise RedisUnavailable(f"redis-server ({self.binary}) did not start on a loopback port")
+        raise RedisUnavailable(f"redis-server ({self.binary}) did not start on 127.0.0.1:{self.port}")
 
     def stop(self) -> None:
+        """Stop the server (the port is kept for a restart)."""
         if self._proc is not None:
             self._proc.terminate()
             try:
@@ -115,9 +127,10 @@ class RedisServer:
 
     def flush(self) -> None:
         """Empty all databases."""
+        auth = f"AUTH {self.password}\r\n".encode() if self.password else b""
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-            sock.sendall(b"FLUSHALL\r\n")
-            sock.recv(16)
+            sock.sendall(auth + b"FLUSHALL\r\n")
+            sock.recv(64)
 
     def __enter__(self) -> RedisServer:
         return self.start()
@@ -126,6 +139,7 @@ class RedisServer:
         self.stop()
         if self._dir is not None:
             self._dir.cleanup()
+            self._dir = None
 
 
 @pytest.fixture(scope="session")
