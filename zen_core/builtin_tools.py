@@ -92,7 +92,8 @@ class ThreadsTool(Tool[ThreadsRequest]):
     async def execute(self, request: ThreadsRequest, ctx: ToolContext) -> ToolResponse:
         from zen_core.store import format_thread_table
 
-        summaries = await ctx.threads.list_threads(limit=request.limit)
+        # Over HTTP with API keys, a key sees only the conversations started under it.
+        summaries = await ctx.threads.list_threads(limit=request.limit, owner=ctx.key_name)
         data = [s.model_dump(mode="json") for s in summaries]
         text = format_thread_table(summaries)
         if summaries:

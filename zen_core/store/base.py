@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from zen_core.middleware_chain import current_call
 from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn
 from zen_core.tools import ToolError
 
@@ -59,6 +60,16 @@ def _hours(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:g} hour" + ("" if value == 1 else "s")
+
+
+def with_owner(initial_context: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The initial context of a new thread, stamped with the calling API key's name (HTTP) as ``owner``,
+    so ``threads`` never lists one team member's conversations to another."""
+    context = dict(initial_context or {})
+    call = current_call.get()
+    if "owner" not in context and call is not None and call.ctx.key_name:
+        context["owner"] = call.ctx.key_name
+    return context
 
 
 def normalize_thread_id(thread_id: str) -> str:
@@ -134,8 +145,8 @@ class ThreadStore(ABC):
         """Remove a thread; ``False`` when it did not exist."""
 
     @abstractmethod
-    async def list_threads(self, limit: int = 20) -> list[ThreadSummary]:
-        """Live threads, most recently updated first."""
+    async def list_threads(self, limit: int = 20, *, owner: str | None = None) -> list[ThreadSummary]:
+        """Live threads, most recently updated first; with ``owner``, only those started under that API key."""
 
     def _check_new_turns(self, thread_id: str, current: int, adding: int) -> None:
         if current + adding > self.max_turns:

@@ -37,6 +37,7 @@ from zen_core.store.base import (
     ThreadStore,
     mask_url,
     normalize_thread_id,
+    with_owner,
 )
 from zen_core.store.models import (
     ConversationSettings,
@@ -165,7 +166,7 @@ class RedisThreadStore(ThreadStore):
         turns: Sequence[Turn] = (),
     ) -> Thread:
         thread_id = new_thread_id()
-        context = dict(initial_context or {})
+        context = with_owner(initial_context)
         turn_list = list(turns)
         self._check_new_turns(thread_id, 0, len(turn_list))
         now = time.time()
@@ -245,11 +246,11 @@ class RedisThreadStore(ThreadStore):
                 deleted, _ = await pipe.execute()
         return int(deleted) > 0
 
-    async def list_threads(self, limit: int = 20) -> list[ThreadSummary]:
+    async def list_threads(self, limit: int = 20, *, owner: str | None = None) -> list[ThreadSummary]:
         if limit <= 0:
             return []
         now = time.time()
-        fields = ("tool", "first_prompt", "models", "created_at", "updated_at")
+        fields = ("tool", "first_prompt", "models", "created_at", "updated_at", "initial_context")
         summaries: list[ThreadSummary] = []
         client = self._conn.client
         with self._conn.guard():
@@ -268,9 +269,11 @@ class RedisThreadStore(ThreadStore):
                     replies = await pipe.execute()
                 gone = []
                 for tid, values, count in zip(ids, replies[::2], replies[1::2], strict=True):
-                    tool, prompt, models, created, updated = values
+                    tool, prompt, models, created, updated, context = values
                     if tool is None:  # expired or deleted since it was indexed
                         gone.append(tid)
+                        continue
+                    if owner is not None and json.loads(context or "{}").get("owner") != owner:
                         continue
                     if len(summaries) < limit:
                         summaries.append(

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from pydantic_core import to_json
 
-from zen_core.store.base import Counters, Store, StoreUnavailable, ThreadStore, normalize_thread_id
+from zen_core.store.base import Counters, Store, StoreUnavailable, ThreadStore, normalize_thread_id, with_owner
 from zen_core.store.models import (
     ConversationSettings,
     Thread,
@@ -200,7 +200,7 @@ class SQLiteThreadStore(ThreadStore):
         turns: Sequence[Turn] = (),
     ) -> Thread:
         thread_id = new_thread_id()
-        context = dict(initial_context or {})
+        context = with_owner(initial_context)
         turn_list = list(turns)
         self._check_new_turns(thread_id, 0, len(turn_list))
         now = time.time()
@@ -302,13 +302,14 @@ class SQLiteThreadStore(ThreadStore):
 
         return await self._db.run(_delete)
 
-    async def list_threads(self, limit: int = 20) -> list[ThreadSummary]:
+    async def list_threads(self, limit: int = 20, *, owner: str | None = None) -> list[ThreadSummary]:
         def _list(conn: sqlite3.Connection) -> tuple[float, list[Any]]:
             now = time.time()
+            mine = " AND json_extract(initial_context, '$.owner') = ?" if owner is not None else ""
             rows = conn.execute(
                 "SELECT id, tool, first_prompt, models, created_at, updated_at, turn_count FROM threads"
-                " WHERE expires_at > ? ORDER BY updated_at DESC LIMIT ?",
-                (now, max(0, limit)),
+                f" WHERE expires_at > ?{mine} ORDER BY updated_at DESC LIMIT ?",
+                (now, *(() if owner is None else (owner,)), max(0, limit)),
             ).fetchall()
             return now, rows
 
