@@ -30,9 +30,11 @@ serve: $(VENV)/.installed
 ## Install test dependencies (and redis-server if missing), then lint, type-check and run all tests.
 test: $(VENV)/.installed-test
 	bash .ci/ensure-redis.sh
-	$(BIN)/ruff check .
-	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	exit $$status
 
 ## Run every benchmark against the loopback fake LLM; prints one table, writes bench/results.json.
 bench: $(VENV)/.installed-test

@@ -18,11 +18,12 @@ from zen_core import llm_events
 from zen_core.llm_cache import NO_CACHE, Coalescer, close_cache, make_cache, request_key
 from zen_core.llm_config import LLMSettings
 from zen_core.llm_errors import LLMError, backoff_s, is_retryable, map_error
-from zen_core.llm_limits import Budget, Counters, LimitError, RateLimiter, SafeCounters
+from zen_core.llm_limits import Budget, LimitError, RateLimiter, SafeCounters
 from zen_core.llm_stream import run_stream
 from zen_core.llm_types import Completion, CompletionStream, Usage
 from zen_core.models import ENV_REF, ModelConfig, ModelRegistry
 from zen_core.settings import Settings
+from zen_core.store.base import Counters
 
 __all__ = ["Completion", "CompletionStream", "LLMError", "LLMService", "LimitError", "Usage"]
 

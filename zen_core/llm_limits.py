@@ -14,20 +14,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Any, Protocol
 
 from zen_core.llm_config import BudgetSettings, Limit, RateLimitSettings
+from zen_core.store.base import Counters
 from zen_core.tools import ToolError
 
 log = logging.getLogger("zen.llm")
-
-
-class Counters(Protocol):
-    """Shared numeric counters with expiry (``zen_core.store`` provides the Redis/SQLite ones)."""
-
-    async def incr(self, key: str, amount: float, ttl_s: int) -> float: ...
-
-    async def get(self, key: str) -> float: ...
 
 
 class MemoryCounters:
@@ -51,29 +43,6 @@ class MemoryCounters:
     async def get(self, key: str) -> float:
         value, expires = self._values.get(key, (0.0, 0.0))
         return value if expires > self._clock() else 0.0
-
-
-class RedisCounters:
-    """Counters in Redis (``INCRBYFLOAT`` + ``EXPIRE``)."""
-
-    def __init__(self, url: str) -> None:
-        import redis.asyncio as aioredis
-
-        self._redis: Any = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
-
-    async def incr(self, key: str, amount: float, ttl_s: int) -> float:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incrbyfloat(key, amount)
-            pipe.expire(key, ttl_s)
-            value, _ = await pipe.execute()
-        return float(value)
-
-    async def get(self, key: str) -> float:
-        value = await self._redis.get(key)
-        return float(value) if value is not None else 0.0
-
-    async def aclose(self) -> None:
-        await self._redis.aclose()
 
 
 class SafeCounters:

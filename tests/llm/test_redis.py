@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 
-from zen_core.llm_limits import LimitError, RedisCounters
+from zen_core.llm_limits import LimitError
+from zen_core.store import ConversationSettings
+from zen_core.store.redis import RedisStore
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.llm_fixtures import ZenConfigDir
 
@@ -45,8 +47,9 @@ async def test_daily_budget_is_shared_through_redis_counters(
         models={"m": fake_llm.entry(name, input_cost_per_token=0.001, output_cost_per_token=0.001)},
         limits={"budgets": {"daily_limit_usd": 0.025}, "cache": {"enabled": False}},
     )
-    counters = [RedisCounters(redis_url), RedisCounters(redis_url)]
-    one, two = config.service(counters=counters[0]), config.service(counters=counters[1])
+    settings = ConversationSettings(ttl_hours=1, max_turns=10)
+    stores = [RedisStore(redis_url, settings) for _ in range(2)]  # the stores of two instances
+    one, two = config.service(counters=stores[0].counters), config.service(counters=stores[1].counters)
     try:
         await one.complete("m", USER)
         with pytest.raises(LimitError, match="daily_limit_usd"):
@@ -54,6 +57,6 @@ async def test_daily_budget_is_shared_through_redis_counters(
     finally:
         for service in (one, two):
             await service.aclose()
-        for c in counters:
-            await c.aclose()
+        for store in stores:
+            await store.aclose()
     assert fake_llm.calls(name) == 1

@@ -92,7 +92,8 @@ async def test_rate_limit_is_shared_by_both_instances(
     refused = await chat(b, prompt="question 4", model="limited")
     assert refused.is_error is True
     assert refused.structured_content["data"]["error"]["code"] == "rate_limited"
-    assert refused.structured_content["data"]["error"]["limit"] == "rate_limits.per_model.limited.requests_per_minute = 3"
+    limit = refused.structured_content["data"]["error"]["limit"]
+    assert limit == "rate_limits.per_model.limited.requests_per_minute = 3"
     assert fake_llm.calls(models["limited"]) == 3
 
 

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from zen_core.llm_limits import Counters, MemoryCounters
+from zen_core.llm_limits import MemoryCounters
 from zen_core.settings import Settings
+from zen_core.store.base import Counters
 from zen_core.testing.fake_llm import Behavior, FakeLLM
 from zen_core.testing.redis_server import RedisServer, redis_server, redis_url
 
