@@ -98,7 +98,14 @@ class ChatTool(Tool[ChatRequest]):
         for candidate in (last if last in models else None, ctx.settings.get("default_model"), models.default_model):
             if candidate and str(candidate).lower() != "auto":
                 return str(candidate)
-        names = ", ".join(m.name for m in ctx.services.models.available()) or "(none configured)"
+        names = ", ".join(m.name for m in ctx.services.models.available())
+        if not names:
+            raise ToolError(
+                "No model is usable yet: set a provider key (e.g. OPENAI_API_KEY) in the environment Zen runs "
+                "in, or add a local OpenAI-compatible endpoint to models.yaml. Call listmodels to see why "
+                "each configured model is unavailable.",
+                code="no_model_available",
+            )
         raise ToolError(
             f'"model" is required: no default model is configured. Pass one of: {names} '
             "(or set default_model in the Zen config).",
