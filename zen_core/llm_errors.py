@@ -82,15 +82,16 @@ def map_error(
     key_env: Sequence[str] = (),
 ) -> LLMError:
     """One LLMError for ``exc`` raised while calling ``model`` (raise it ``from exc``)."""
-    status = _status(exc)
     name = type(exc).__name__
+    connection = is_connection_error(exc)
+    status = None if connection else _status(exc)  # LiteLLM labels connection errors HTTP 500: no reply came
     said = provider_message(exc)
     env = f" ({' or '.join(key_env)})" if key_env else ""
     if "ContextWindowExceeded" in name:
         advice = "the input is longer than the model's context window; shorten it or use a larger model"
     elif "UnsupportedParams" in name:
         advice = "remove the unsupported parameter, or set drop_params (llm.drop_params) in limits.yaml"
-    elif name in {"APIConnectionError", "ConnectError"} or "Connection" in name:
+    elif connection:
         advice = "cannot reach the provider; check api_base and that the server is running"
     elif "JSON" in said or "Expecting" in said or "decode" in said.lower():
         advice = "the provider returned a malformed response; retry later or configure fallbacks"
@@ -114,12 +115,25 @@ def map_error(
     )
 
 
+def is_connection_error(exc: BaseException) -> bool:
+    """No answer came from the provider (refused, reset, DNS): LiteLLM may still wrap it as a 500."""
+    seen: BaseException | None = exc
+    for _ in range(6):  # the exception and its causes
+        if seen is None:
+            return False
+        name = type(seen).__name__
+        if name == "ConnectError" or "Connection" in name or str(seen).strip().startswith("Connection error"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 def is_retryable(exc: BaseException) -> bool:
     """Transient failures worth retrying: timeouts, rate limits, 5xx, lost connections."""
-    if "Connection" in type(exc).__name__:
+    if is_connection_error(exc):
         return True
     return _status(exc) in RETRYABLE_STATUS
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from zen_core.cli.common import echo_json, load_host
+from zen_core.cli.common import echo_json, load_host, run_async
 from zen_core.settings import ConfigError
 
 
@@ -29,7 +29,7 @@ def serve(use_http: bool, bind_host: str, port: int, drain: float, metrics_port:
         from zen_core.server.http import serve_http
 
         try:
-            asyncio.run(serve_http(host, bind_host=bind_host, port=port, drain_s=drain))
+            run_async(serve_http(host, bind_host=bind_host, port=port, drain_s=drain))
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:
@@ -42,7 +42,7 @@ def serve(use_http: bool, bind_host: str, port: int, drain: float, metrics_port:
 
         server = start_metrics_server(metrics_port)
         click.echo(f"Zen metrics on http://127.0.0.1:{server.server_port}/metrics", err=True)
-    asyncio.run(serve_stdio(host))
+    run_async(serve_stdio(host))
 
 
 def parse_args(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:
