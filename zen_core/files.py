@@ -22,9 +22,10 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 __all__ = [
     "SECRET_NAMES",
@@ -302,6 +303,8 @@ class _Gitignores:
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
         except OSError:
             lines = []
+        import pathspec  # only directory expansion needs it; keeps importing tools cheap
+
         self.specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
 
     def ignored(self, path: Path, is_dir: bool) -> bool:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 ENV_PREFIX = "ZEN"
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 _MISSING = object()
 
 
@@ -57,7 +58,7 @@ def env_list(name: str, environ: Mapping[str, str] | None = None) -> list[str] |
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -74,6 +75,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _lower_top(data: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in data.items()}
+
+
+def _deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        current = merged.get(key)
+        if isinstance(current, Mapping) and isinstance(value, Mapping):
+            merged[key] = _deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _dig(data: Any, dotted: str) -> Any:
@@ -124,16 +136,23 @@ class Settings:
         return files
 
     def _merge(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """The files' layers merged in order, then dynaconf applies the ``ZEN_*`` environment on top.
+
+        The files are already parsed (to name a malformed one), so dynaconf gets their merged data as
+        initial values rather than parsing them again.
+        """
         from dynaconf import Dynaconf  # imported here: only settings construction pays for it
 
+        files_data: dict[str, Any] = {}
+        for _, layer in self._layers:
+            files_data = _deep_merge(files_data, layer)
         dyn = Dynaconf(
             envvar_prefix=ENV_PREFIX,
-            settings_files=[str(p) for p in self.files],
-            merge_enabled=True,
             environments=False,
             load_dotenv=False,
-            core_loaders=["YAML"],
+            core_loaders=[],
             nested_separator="__",
+            **{key.upper(): value for key, value in files_data.items()},
         )
         data = _lower_top(dyn.as_dict())
         for key, value in overrides.items():

@@ -22,7 +22,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zen_core.hookspecs import hookimpl
 from zen_core.middleware.keys import KeyRing, load_keys
-from zen_core.middleware.metrics import AUTH_REFUSALS
 from zen_core.middleware_chain import CallNext, Middleware, ToolCall
 from zen_core.settings import ConfigError, Settings
 from zen_core.tools import ToolError, ToolResponse
@@ -66,7 +65,7 @@ class BearerAuth:
         key = self.ring.verify(presented) if presented is not None else None
         if key is None:
             reason = "missing_key" if presented is None else "invalid_key"
-            AUTH_REFUSALS.labels(reason).inc()
+            _refused(reason).inc()
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             elif presented is None:
@@ -170,7 +169,7 @@ async def auth_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
         return await call_next(call)
     tools = _allowed(state.get("allowed_tools"))
     if tools is not None and call.tool.name not in tools:
-        AUTH_REFUSALS.labels("forbidden_tool").inc()
+        _refused("forbidden_tool").inc()
         log.warning("key %s refused tool %s (trace %s)", key_name, call.tool.name, call.ctx.trace_id)
         raise ToolError(
             f"API key '{key_name}' is not allowed to call tool '{call.tool.name}'. "
@@ -183,7 +182,7 @@ async def auth_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
         allowed = {m.lower() for m in models}
         for name in requested_models(call.arguments):
             if not _model_labels(call, name) & allowed:
-                AUTH_REFUSALS.labels("forbidden_model").inc()
+                _refused("forbidden_model").inc()
                 log.warning("key %s refused model %s (trace %s)", key_name, name, call.ctx.trace_id)
                 raise ToolError(
                     f"API key '{key_name}' is not allowed to use model '{name}'. "
@@ -197,3 +196,10 @@ async def auth_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
 @hookimpl(tryfirst=True)
 def register_middleware(register: Callable[[Middleware], None]) -> None:
     register(auth_middleware)
+
+
+def _refused(reason: str) -> Any:
+    """The refusal counter for ``reason`` (imported lazily with the other instruments)."""
+    from zen_core.middleware.instruments import AUTH_REFUSALS
+
+    return AUTH_REFUSALS.labels(reason)

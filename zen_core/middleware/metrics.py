@@ -1,4 +1,4 @@
-"""Prometheus metrics of tool calls and the LLM calls they make, in a registry owned by this module.
+"""Prometheus metrics of tool calls and the LLM calls they make (instruments in :mod:`.instruments`).
 
 Served at ``/metrics`` on the HTTP transport (:func:`http_routes`); :func:`start_metrics_server`
 serves them on a separate loopback port (for stdio mode) and :func:`metrics_text` renders them.
@@ -7,12 +7,10 @@ Every process exposes its own numbers; aggregate across instances in Prometheus,
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,89 +24,6 @@ if TYPE_CHECKING:
 
     from zen_core.host import ZenHost
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-#: Distinct model label values kept before new names are counted as "other" (unknown names in errors).
-MAX_MODEL_LABELS = 200
-SLOW_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0)
-
-TOOL_CALLS = Counter("zen_tool_calls", "Tool calls by tool and final status.", ["tool", "status"], registry=REGISTRY)
-TOOL_LATENCY = Histogram(
-    "zen_tool_call_duration_seconds",
-    "Tool call latency, middleware included.",
-    ["tool"],
-    buckets=SLOW_BUCKETS,
-    registry=REGISTRY,
-)
-TOOL_IN_FLIGHT = Gauge("zen_tool_calls_in_flight", "Tool calls currently running.", ["tool"], registry=REGISTRY)
-TOOL_ERRORS = Counter("zen_tool_errors", "Failed tool calls by error code.", ["tool", "error"], registry=REGISTRY)
-LLM_CALLS = Counter(
-    "zen_llm_calls", "Provider calls by model and outcome (ok/error).", ["model", "status"], registry=REGISTRY
-)
-LLM_LATENCY = Histogram(
-    "zen_llm_call_duration_seconds", "Provider call latency.", ["model"], buckets=SLOW_BUCKETS, registry=REGISTRY
-)
-LLM_TOKENS = Counter(
-    "zen_llm_tokens", "Tokens by model and kind (prompt/completion).", ["model", "kind"], registry=REGISTRY
-)
-LLM_COST = Counter(
-    "zen_llm_cost_usd", "Provider cost in US dollars (calls with a known price).", ["model"], registry=REGISTRY
-)
-LLM_ERRORS = Counter("zen_llm_errors", "Failed provider calls by error type.", ["model", "error"], registry=REGISTRY)
-LLM_CACHE_HITS = Counter(
-    "zen_llm_cache_hits", "LLM calls answered from the response cache.", ["model"], registry=REGISTRY
-)
-LLM_RATE_LIMIT_WAIT = Histogram(
-    "zen_llm_rate_limit_wait_seconds",
-    "Time calls waited for a rate-limit slot (only calls that waited).",
-    ["model"],
-    buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0),
-    registry=REGISTRY,
-)
-AUTH_REFUSALS = Counter(
-    "zen_auth_refusals", "Requests or calls refused by auth, by reason.", ["reason"], registry=REGISTRY
-)
-
-_models_seen: set[str] = set()
-_models_lock = threading.Lock()
-
-
-def model_label(name: Any) -> str:
-    """A bounded label value for a model name."""
-    label = str(name or "unknown")
-    with _models_lock:
-        if label in _models_seen:
-            return label
-        if len(_models_seen) >= MAX_MODEL_LABELS:
-            return "other"
-        _models_seen.add(label)
-        return label
-
-
-def record_llm_metrics(records: list[dict[str, Any]]) -> None:
-    """Count the LLM calls a tool made (``ctx.state["llm_calls"]``)."""
-    for rec in records:
-        model = model_label(rec.get("model_used") or rec.get("model"))
-        error = rec.get("error")
-        LLM_CALLS.labels(model, "error" if error else "ok").inc()
-        if error:
-            LLM_ERRORS.labels(model, str(error)).inc()
-        latency = rec.get("latency_ms")
-        if isinstance(latency, (int, float)):
-            LLM_LATENCY.labels(model).observe(max(0.0, float(latency)) / 1000)
-        for kind in ("prompt", "completion"):
-            tokens = rec.get(f"{kind}_tokens")
-            if isinstance(tokens, (int, float)) and tokens > 0:
-                LLM_TOKENS.labels(model, kind).inc(tokens)
-        cost = rec.get("cost_usd")
-        if isinstance(cost, (int, float)) and cost > 0:
-            LLM_COST.labels(model).inc(cost)
-        if rec.get("cache_hit"):
-            LLM_CACHE_HITS.labels(model).inc()
-        wait = rec.get("rate_limit_wait_s")
-        if isinstance(wait, (int, float)) and wait > 0:
-            LLM_RATE_LIMIT_WAIT.labels(model).observe(float(wait))
-
-
 def _error_code(response: ToolResponse) -> str:
     data = response.data
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
@@ -118,8 +33,10 @@ def _error_code(response: ToolResponse) -> str:
 
 async def metrics_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
     """Count the call, time it and record the LLM usage it reported."""
+    from zen_core.middleware import instruments as m
+
     tool = call.tool.name
-    in_flight = TOOL_IN_FLIGHT.labels(tool)
+    in_flight = m.TOOL_IN_FLIGHT.labels(tool)
     in_flight.inc()
     start = time.perf_counter()
     status, error = "error", "internal_error"
@@ -136,20 +53,26 @@ async def metrics_middleware(call: ToolCall, call_next: CallNext) -> ToolRespons
         raise
     finally:
         in_flight.dec()
-        TOOL_LATENCY.labels(tool).observe(time.perf_counter() - start)
-        TOOL_CALLS.labels(tool, status).inc()
+        m.TOOL_LATENCY.labels(tool).observe(time.perf_counter() - start)
+        m.TOOL_CALLS.labels(tool, status).inc()
         if error:
-            TOOL_ERRORS.labels(tool, error).inc()
-        record_llm_metrics(list(call.ctx.state.get("llm_calls", [])))
+            m.TOOL_ERRORS.labels(tool, error).inc()
+        m.record_llm_metrics(list(call.ctx.state.get("llm_calls", [])))
 
 
 def metrics_text() -> str:
     """The current metrics in the Prometheus text format."""
+    from prometheus_client import generate_latest
+
+    from zen_core.middleware.instruments import REGISTRY
+
     return generate_latest(REGISTRY).decode("utf-8")
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST)
 
 
 def http_routes(host: ZenHost) -> list[Route]:
@@ -163,6 +86,8 @@ def start_metrics_server(port: int, addr: str = "127.0.0.1") -> WSGIServer:
     Returns the server (``server.server_port`` is the bound port; ``server.shutdown()`` stops it).
     """
     from prometheus_client import start_http_server
+
+    from zen_core.middleware.instruments import REGISTRY
 
     server, _thread = start_http_server(port, addr=addr, registry=REGISTRY)
     return server

@@ -1,34 +1,15 @@
-"""The ``consensus`` tool: all models at once, optional anonymised cross-feedback, agreement, synthesis.
+"""The ``consensus`` tool as the host lists it: name, description, request schema.
 
-All run state lives in a :class:`~zen_tool_consensus.result.Run` made per call; the tool instance is
-shared by concurrent calls and holds none.
+The work happens in :mod:`zen_tool_consensus.call`, imported on the first call so that listing tools
+stays cheap. Each call's state lives in an object made for that call; the tool instance holds none.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
-import secrets
-import time
 from typing import Any
 
-from zen_core import Tool, ToolAnnotations, ToolContext, ToolError, ToolResponse
-from zen_core.store import Thread, Turn
-from zen_tool_consensus.agreement import answers_agree
-from zen_tool_consensus.context import Context, gather_context
-from zen_tool_consensus.prompts import (
-    feedback_message,
-    feedback_messages,
-    initial_messages,
-    synthesis_messages,
-    system_prompt,
-    user_content,
-)
-from zen_tool_consensus.request import MAX_MODELS, MAX_ROUNDS, ConsensusRequest, Participant, participants
-from zen_tool_consensus.result import Run
-from zen_tool_consensus.runner import Attempt, Progress, ask
-
-Messages = list[dict[str, Any]]
+from zen_core import Tool, ToolAnnotations, ToolContext, ToolResponse
+from zen_tool_consensus.request import ConsensusRequest
 
 DESCRIPTION = (
     "Ask several models the same question in parallel (optionally with for/against/neutral stances), "
@@ -48,7 +29,9 @@ class ConsensusTool(Tool[ConsensusRequest]):
     )
 
     async def execute(self, request: ConsensusRequest, ctx: ToolContext) -> ToolResponse:
-        return await _Consensus(request, ctx).run()
+        from zen_tool_consensus.call import Consensus
+
+        return await Consensus(request, ctx).run()
 
     def input_schema(self) -> dict[str, Any]:
         """The request schema without pydantic's titles (they cost tokens and add nothing)."""
@@ -57,186 +40,9 @@ class ConsensusTool(Tool[ConsensusRequest]):
         return schema  # type: ignore[no-any-return]
 
 
-class _Consensus:
-    """One consensus call."""
-
-    def __init__(self, request: ConsensusRequest, ctx: ToolContext) -> None:
-        self.request = request
-        self.ctx = ctx
-        self.people = participants(request.models)
-        seed = secrets.randbits(32)
-        self.rng = random.Random(seed)
-        rounds = min(request.rounds, int(ctx.settings.get("max_rounds", MAX_ROUNDS)))
-        self.run_state = Run(self.people, rounds_requested=rounds if request.enable_cross_feedback else 0,
-                             synthesis_model=request.synthesize_with, shuffle_seed=seed)
-        self.timeout_s = request.timeout_s or _float_or_none(ctx.settings.get("timeout_s"))
-
-    async def run(self) -> ToolResponse:
-        started = time.perf_counter()
-        state, request = self.run_state, self.request
-        max_models = int(self.ctx.settings.get("max_models", MAX_MODELS))
-        if len(self.people) > max_models:
-            raise ToolError(f"consensus takes at most {max_models} models (plugin setting max_models); "
-                            f"got {len(self.people)}", code="invalid_arguments")
-        thread = await self._thread()
-        context = await gather_context(self.ctx, [p.model for p in self.people], request.files, request.images,
-                                       thread)
-        state.files, state.history_turns = context.report, context.history_turns
-        first = {p.index: self._first_messages(p, context) for p in self.people}
-        steps = len(self.people) * (1 + state.rounds_requested) + (1 if request.synthesize_with else 0)
-        progress = Progress(self.ctx, total=steps)
-
-        await self._phase("initial answers", "initial", 0, first, progress)
-        if not state.answered():
-            state.wall_ms = (time.perf_counter() - started) * 1000
-            raise self._all_failed()
-        await self._cross_feedback(first, progress)
-        if request.synthesize_with:
-            await self._synthesize(progress)
-        state.wall_ms = (time.perf_counter() - started) * 1000
-        await self._save(thread)
-        return ToolResponse(
-            status="success" if state.complete else "partial",
-            data=state.data(),
-            text=state.text(),
-            metadata={"agreement": state.agreement().level, "continuation_id": state.continuation_id},
-        )
-
-    # -- phases ----------------------------------------------------------------------------------
-    def _first_messages(self, p: Participant, context: Context) -> Messages:
-        images = context.images
-        if images:
-            try:
-                if self.ctx.llm.resolve(p.model).supports_vision is False:
-                    images = []
-            except Exception:  # unknown model: it fails in place when called
-                pass
-        user = user_content(self.request.prompt, history=context.history, context=context.files_text,
-                            images=images)
-        return initial_messages(system_prompt(self.ctx.prompt, p), user)
-
-    async def _phase(self, title: str, phase: str, round_no: int, messages: dict[int, Messages],
-                     progress: Progress) -> None:
-        """Ask the given participants at once; each finished call is recorded and reported."""
-        people = [p for p in self.people if p.index in messages]
-
-        async def one(p: Participant) -> None:
-            attempt = await ask(self.ctx, p.model, messages[p.index], phase=phase, round=round_no,
-                                temperature=self.request.temperature, timeout_s=self.timeout_s, label=p.label)
-            self.run_state.attempts[p.index].append(attempt)
-            await progress.step(title, len(people))
-
-        await asyncio.gather(*(one(p) for p in people))
-
-    async def _cross_feedback(self, first: dict[int, Messages], progress: Progress) -> None:
-        state = self.run_state
-        for round_no in range(1, state.rounds_requested + 1):
-            live = state.answered()
-            remaining = (state.rounds_requested - round_no + 1) * len(self.people)
-            reason = None
-            if len(live) < 2:
-                reason = "fewer than two models answered"
-            elif self.request.cross_feedback == "on_disagreement":
-                latest = [state.latest_ok(p) for p in live]
-                if answers_agree([a.position or "unclear" for a in latest if a is not None]):
-                    reason = "answers already agree" if round_no == 1 else f"answers agree after round {round_no - 1}"
-            if reason:
-                state.skipped_reason = reason
-                await progress.skip(remaining, f"cross-feedback skipped: {reason}")
-                return
-            messages: dict[int, Messages] = {}
-            for p in live:
-                own = state.latest_ok(p)
-                others = [a.answer for q in live if q is not p and (a := state.latest_ok(q)) is not None]
-                assert own is not None
-                feedback = feedback_message(self.ctx.prompt, others, self.rng)
-                messages[p.index] = feedback_messages(first[p.index], own.answer, feedback)
-            if len(live) < len(self.people):
-                await progress.skip(len(self.people) - len(live), f"round {round_no}: failed models sit out")
-            previous = {p.index: state.latest_ok(p) for p in live}
-            await self._phase(f"refined answers (round {round_no})", "feedback", round_no, messages, progress)
-            state.rounds_run = round_no
-            for p in live:
-                _infer_changed(state.attempts[p.index][-1], previous[p.index])
-
-    async def _synthesize(self, progress: Progress) -> None:
-        state = self.run_state
-        answers = [(p, a.answer) for p in self.people if (a := state.latest_ok(p)) is not None]
-        model = self.request.synthesize_with
-        assert model is not None
-        messages = synthesis_messages(self.ctx.prompt, self.request.prompt, answers, state.agreement().summary)
-        state.synthesis = await ask(self.ctx, model, messages, phase="synthesis", round=0,
-                                    temperature=self.request.temperature, timeout_s=self.timeout_s, label=model)
-        await progress.step("synthesis", 1)
-
-    def _all_failed(self) -> ToolError:
-        state = self.run_state
-        errors = [{"label": p.label, **(state.attempts[p.index][-1].error or {})} for p in self.people]
-        lines = "\n".join(f"- {e['label']}: {e.get('message', 'unknown error')}" for e in errors)
-        return ToolError(f"Every model failed; no consensus.\n{lines}", code="all_models_failed",
-                         details={"models": errors, "totals": state.totals()})
-
-    # -- conversation ----------------------------------------------------------------------------
-    async def _thread(self) -> Thread | None:
-        if not self.request.continuation_id:
-            return None
-        thread: Thread = await self.ctx.threads.get(self.request.continuation_id)
-        return thread
-
-    async def _save(self, thread: Thread | None) -> None:
-        """Store the consensus as a conversation chat (or consensus) can continue; never fails the call."""
-        state = self.run_state
-        synthesized = state.synthesis is not None and state.synthesis.ok
-        answered = state.answered()
-        model = state.synthesis.model_used if synthesized and state.synthesis else None
-        if model is None and answered:
-            first = state.latest_ok(answered[0])
-            model = first.model_used if first else answered[0].model
-        agreement = state.agreement()
-        turns = [
-            Turn(role="user", content=self.request.prompt, files=list(self.request.files),
-                 images=[i for i in self.request.images if not i.startswith("data:")], tool="consensus"),
-            Turn(role="assistant", content=state.thread_summary(), tool="consensus", model=model,
-                 metadata={"agreement": agreement.level, "positions": agreement.positions,
-                           "models": [p.label for p in self.people]}),
-        ]
-        try:
-            if thread is not None:
-                await self.ctx.threads.add_turns(thread.id, turns)
-                state.continuation_id = thread.id
-            else:
-                created = await self.ctx.threads.create(
-                    "consensus",
-                    initial_context={"prompt": self.request.prompt, "models": [p.label for p in self.people]},
-                    turns=turns,
-                )
-                state.continuation_id = created.id
-        except ToolError as exc:  # ThreadNotFound, ThreadFull, StoreUnavailable
-            state.continuation_error = exc.message
-        except Exception as exc:
-            self.ctx.logger.warning("consensus: saving the conversation failed", exc_info=True)
-            state.continuation_error = f"{type(exc).__name__}: {exc}"
-
-
-def _infer_changed(attempt: Attempt, before: Attempt | None) -> None:
-    """When a refined answer does not say whether its position changed, compare the clear positions."""
-    if not attempt.ok or attempt.changed is not None or before is None:
-        return
-    clear = ("support", "oppose", "neutral")
-    if attempt.position in clear and before.position in clear:
-        attempt.changed = attempt.position != before.position
-
-
 def _untitled(node: Any) -> Any:
     if isinstance(node, dict):
         return {k: _untitled(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
     if isinstance(node, list):
         return [_untitled(v) for v in node]
     return node
-
-
-def _float_or_none(value: Any) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None

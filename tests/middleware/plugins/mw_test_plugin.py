@@ -66,7 +66,7 @@ class Blocked(Tool[BlockedRequest]):
 
 
 async def third_party_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
-    from zen_core.middleware.metrics import REGISTRY
+    from zen_core.middleware.instruments import REGISTRY
 
     call.ctx.state["mw_test_seen"] = {
         "key_name": call.ctx.key_name,
