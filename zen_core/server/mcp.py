@@ -72,6 +72,11 @@ class ZenMCPServer:
             on_list_prompts=self.list_prompts,
             on_get_prompt=self.get_prompt,
         )
+        if not host.settings.get("server.opentelemetry", False):
+            # The SDK wraps every request in an OpenTelemetry span by default; Zen has its own trace ids
+            # and logs, so the span is per-call cost for nothing unless an operator opts in.
+            kept = [m for m in self.server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"]
+            self.server.middleware = kept
 
     def _schedule_warm_up(self) -> None:
         if self._warm_up_after_list:

@@ -51,20 +51,8 @@ class ChatTool(Tool[ChatRequest]):
         if thread is not None and len(thread.turns) + 2 > ctx.threads.max_turns:
             raise ThreadFull(thread.id, ctx.threads.max_turns)
         model = self._model(request, ctx, thread)
-        cfg = await asyncio.to_thread(_model_config, ctx, model)
-        if request.images and not cfg.supports_vision:
-            raise ToolError(
-                f"Model '{cfg.name}' does not accept images (supports_vision is "
-                f"{'false' if cfg.supports_vision is False else 'unknown'} for it). Use a vision model (listmodels "
-                "marks them 'vision'), call again without images, or set supports_vision: true for the model in "
-                "models.yaml if it does accept images.",
-                code="vision_unsupported", details={"model": cfg.name},
-            )
-        system = ctx.prompt("chat.system")
-        prepared = await asyncio.to_thread(
-            prepare, ctx, model=model, system=system, prompt=request.prompt, files=request.files,
-            images=request.images, thread=thread, max_tokens=request.max_tokens,
-        )
+        # one hop off the event loop for everything blocking: model info, files, token counts
+        cfg, prepared = await asyncio.to_thread(self._prepare, request, ctx, model, thread)
         effort = None
         if request.thinking_mode and cfg.supports_thinking:
             effort = REASONING_EFFORT[request.thinking_mode]
@@ -87,6 +75,24 @@ class ChatTool(Tool[ChatRequest]):
             await ctx.threads.add_turns(thread.id, [user, assistant])
             thread_id = thread.id
         return self._render(ctx, completion.text, thread_id, prepared, facts, pages)[0]
+
+    @staticmethod
+    def _prepare(request: ChatRequest, ctx: ToolContext, model: str, thread: Thread | None) -> tuple[Any, Prepared]:
+        """The model's configuration and the messages to send (blocking: runs in a worker thread)."""
+        cfg = _model_config(ctx, model)
+        if request.images and not cfg.supports_vision:
+            raise ToolError(
+                f"Model '{cfg.name}' does not accept images (supports_vision is "
+                f"{'false' if cfg.supports_vision is False else 'unknown'} for it). Use a vision model (listmodels "
+                "marks them 'vision'), call again without images, or set supports_vision: true for the model in "
+                "models.yaml if it does accept images.",
+                code="vision_unsupported", details={"model": cfg.name},
+            )
+        prepared = prepare(
+            ctx, model=model, system=ctx.prompt("chat.system"), prompt=request.prompt, files=request.files,
+            images=request.images, thread=thread, max_tokens=request.max_tokens,
+        )
+        return cfg, prepared
 
     # -- model choice --------------------------------------------------------------------------
     @staticmethod
