@@ -25,7 +25,7 @@ install-test: $(VENV)/.installed-test
 
 ## Install Zen with the chat and consensus plugins and serve MCP on stdio (ARGS="--http" for HTTP).
 serve: $(VENV)/.installed
-	$(BIN)/zen serve $(ARGS)
+	@$(BIN)/zen serve $(ARGS)
 
 ## Install test dependencies (and redis-server if missing), then lint, type-check and run all tests.
 test: $(VENV)/.installed-test
