@@ -80,3 +80,12 @@ def test_packaged_defaults_are_found() -> None:
     names = {p.name for p in settings.files}
     assert {"models.yaml", "limits.yaml", "prompts.yaml"} <= names
     assert settings.get("prompts.chat.system")
+
+
+def test_values_can_reference_environment_variables(dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEAM_PROXY", "http://127.0.0.1:4000")
+    (dirs[1] / "plugins.yaml").write_text(
+        'plugins:\n  zen-tool-x:\n    base: "@format {env[TEAM_PROXY]}/v1"\n    retries: "@int 3"\n'
+    )
+    settings = Settings(dirs[1], defaults_dir=dirs[0])
+    assert settings.plugin("zen-tool-x") == {"base": "http://127.0.0.1:4000/v1", "retries": 3}
