@@ -453,7 +453,9 @@ class LLMService:
         cfg = self._usable(model)
         call_params = self._params(cfg, temperature, max_tokens, reasoning_effort, params)
         return CompletionStream(
-            lambda holder: run_stream(
-                self, holder, model, cfg, messages, call_params, timeout_s, metadata, max_cost_usd
+            lambda holder: llm_events.recorded(
+                run_stream(self, holder, model, cfg, messages, call_params, timeout_s, metadata, max_cost_usd),
+                model,
+                holder,
             )
         )

@@ -4,13 +4,14 @@ metrics, the trace id for LiteLLM's metadata, and the calling API key's model al
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from zen_core.middleware_chain import current_call, current_trace_id, record_llm_call
 from zen_core.tools import ToolError
 
 if TYPE_CHECKING:
-    from zen_core.llm_types import Completion
+    from zen_core.llm_types import Completion, CompletionStream
     from zen_core.models import ModelConfig
 
 
@@ -42,6 +43,19 @@ def record(model: str, started: float, result: Completion | None = None, error: 
         "error": type(error).__name__ if error is not None else "unknown",
         "rate_limit_wait_s": 0.0,
     })
+
+
+async def recorded(stream: AsyncIterator[str], model: str, holder: CompletionStream) -> AsyncGenerator[str, None]:
+    """``stream`` passed through, recording its outcome (``holder.completion`` once it ends)."""
+    begun = time.perf_counter()
+    try:
+        async for delta in stream:
+            yield delta
+    except Exception as exc:
+        record(model, begun, error=exc)
+        raise
+    if holder.completion is not None:
+        record(model, begun, holder.completion)
 
 
 def trace_metadata(metadata: dict[str, Any] | None) -> dict[str, Any] | None:

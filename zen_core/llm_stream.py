@@ -7,7 +7,6 @@ import time
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from zen_core import llm_events
 from zen_core.llm_limits import LimitError
 from zen_core.llm_types import CompletionStream, Usage
 from zen_core.models import ModelConfig
@@ -17,28 +16,6 @@ if TYPE_CHECKING:
 
 
 async def run_stream(
-    self: LLMService,
-    holder: CompletionStream,
-    model: str,
-    cfg: ModelConfig,
-    messages: list[dict[str, Any]],
-    call_params: dict[str, Any],
-    timeout_s: float | None,
-    metadata: dict[str, Any] | None,
-    max_cost_usd: float | None,
-) -> AsyncGenerator[str, None]:
-    begun = time.perf_counter()
-    try:
-        async for delta in _run(self, holder, model, cfg, messages, call_params, timeout_s, metadata, max_cost_usd):
-            yield delta
-    except Exception as exc:
-        llm_events.record(model, begun, error=exc)
-        raise
-    if holder.completion is not None:
-        llm_events.record(model, begun, holder.completion)
-
-
-async def _run(
     self: LLMService,
     holder: CompletionStream,
     model: str,

@@ -30,21 +30,30 @@ async def test_llm_usage_reaches_log_line_and_metrics(zen_env: dict[str, str], z
     name = fake_llm.model("obs", text="observed answer", prompt_tokens=11, completion_tokens=7)
     zen_config.write("models.yaml", {"models": {"obs": fake_llm.entry(name)}})
     async with HTTPServerProcess(zen_env) as server:
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            pass  # asking for progress makes chat stream the answer
+
         async with http_client(server.url) as client:
             result: Any = await client.call_tool("chat", {"prompt": "watch me", "model": "obs"})
+            streamed: Any = await client.call_tool("chat", {"prompt": "stream me", "model": "obs"},
+                                                   progress_callback=on_progress)
         assert result.is_error is False, result.content[0].text
+        assert streamed.is_error is False, streamed.content[0].text
         trace_id = result.structured_content["metadata"]["trace_id"]
+        stream_trace = streamed.structured_content["metadata"]["trace_id"]
         async with httpx.AsyncClient() as http:
             metrics = (await http.get(f"{server.base_url}/metrics")).text
         lines = [json.loads(x) for x in server.stderr_lines if x.startswith("{") and trace_id in x]
+        stream_lines = [json.loads(x) for x in server.stderr_lines if x.startswith("{") and stream_trace in x]
     assert len(lines) == 1
     line = lines[0]
     assert line["tool"] == "chat" and line["status"] == "success"
     assert line["models"] == ["obs"]
     assert line["llm_calls"] == 1
     assert (line["prompt_tokens"], line["completion_tokens"]) == (11, 7)
+    assert len(stream_lines) == 1 and stream_lines[0]["llm_calls"] == 1  # the streamed call is recorded too
     tokens = samples(metrics, "zen_llm_tokens_total")
-    assert tokens[(("kind", "prompt"), ("model", "obs"))] == 11
-    assert tokens[(("kind", "completion"), ("model", "obs"))] == 7
+    assert tokens[(("kind", "prompt"), ("model", "obs"))] == 22
+    assert tokens[(("kind", "completion"), ("model", "obs"))] == 14
     calls = samples(metrics, "zen_llm_calls_total")
-    assert calls[(("model", "obs"), ("status", "ok"))] == 1
+    assert calls[(("model", "obs"), ("status", "ok"))] == 2
