@@ -6,7 +6,6 @@ Nothing here imports LiteLLM until a tool actually needs the LLM service, so ``i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Sequence
@@ -70,10 +69,6 @@ class Services:
                 self._llm = llm_service
             return self._llm
 
-    @property
-    def llm_loaded(self) -> bool:
-        return self._llm is not None
-
     def warm_up(self) -> None:
         """Import LiteLLM in a background thread so the first tool call does not pay for it."""
         if self._warm_thread is not None or self._llm is not None:
@@ -93,8 +88,3 @@ class Services:
             await self._llm.aclose()
         if self._store is not None:
             await self._store.aclose()
-
-    async def wait_warm(self) -> None:
-        thread = self._warm_thread
-        if thread is not None:
-            await asyncio.to_thread(thread.join)
