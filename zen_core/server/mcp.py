@@ -62,6 +62,7 @@ class ZenMCPServer:
         self.dispatcher = Dispatcher(host)
         self._warm_up_after_list = warm_up_after_list
         self._tools_cache: list[types.Tool] | None = None
+        self._schemas: dict[str, dict[str, Any] | None] = {}
         self.server: Server[Any] = Server(
             "zen",
             version=__version__,
@@ -71,12 +72,22 @@ class ZenMCPServer:
             on_call_tool=self.call_tool,
             on_list_prompts=self.list_prompts,
             on_get_prompt=self.get_prompt,
+            # Without this the SDK runs the whole tools/list handler on every HTTP tools/call to look up
+            # one schema (for Mcp-Param-* header checks).
+            get_tool_input_schema=self.tool_input_schema,
         )
         if not host.settings.get("server.opentelemetry", False):
             # The SDK wraps every request in an OpenTelemetry span by default; Zen has its own trace ids
             # and logs, so the span is per-call cost for nothing unless an operator opts in.
             kept = [m for m in self.server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"]
             self.server.middleware = kept
+
+    def tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        """The ``inputSchema`` of tool ``name`` (``None`` for an unknown tool: nothing to validate)."""
+        if name not in self._schemas:
+            entry = self.host.tools.get(name)
+            self._schemas[name] = entry.tool.input_schema() if entry is not None else None
+        return self._schemas[name]
 
     def _schedule_warm_up(self) -> None:
         if self._warm_up_after_list:
