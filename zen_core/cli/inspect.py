@@ -168,6 +168,11 @@ def doctor(as_json: bool) -> None:
         for name, err in report["plugin_errors"].items():
             click.echo(f"Plugin error: {name}: {err}  (disable it with ZEN_DISABLE_PLUGINS={name})")
         click.echo(f"Store: {report['store']}")
-        click.echo("OK" if healthy else "Problems found.")
+        if not healthy:
+            click.echo("Problems found.")
+        elif not report.get("models_available"):
+            click.echo("OK, but no model is usable yet.")
+        else:
+            click.echo("OK")
     if not healthy:
         sys.exit(1)
