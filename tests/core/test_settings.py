@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -89,3 +90,10 @@ def test_values_can_reference_environment_variables(dirs: tuple[Path, Path], mon
     )
     settings = Settings(dirs[1], defaults_dir=dirs[0])
     assert settings.plugin("zen-tool-x") == {"base": "http://127.0.0.1:4000/v1", "retries": 3}
+
+
+def test_zen_settings_fixture_sees_what_the_test_wrote(zen_config: Any, request: pytest.FixtureRequest) -> None:
+    zen_config.write("plugins.yaml", {"plugins": {"zen-tool-x": {"depth": 2}}})
+    settings = request.getfixturevalue("zen_settings")  # built after the write
+    assert settings.plugin("zen-tool-x") == {"depth": 2}
+    assert settings.get("prompts.chat.system")  # packaged defaults underneath

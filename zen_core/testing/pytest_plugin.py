@@ -4,6 +4,7 @@
 - ``zen_config``: write YAML files into that config dir;
 - ``zen_stdio`` / ``zen_http``: a real MCP client connected to ``zen serve`` over stdio / Streamable HTTP;
 - ``zen_http_server``: the HTTP server process itself (URL, stderr, stop with a signal);
+- ``zen_settings``: the settings a server with that environment reads;
 - ``zen_host``: the plugin host built in-process with the same environment;
 - the fake LLM fixtures from :mod:`zen_core.testing.llm_fixtures` (``fake_llm`` …).
 
@@ -119,11 +120,19 @@ async def zen_http(zen_http_server: HTTPServerProcess) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-def zen_host(zen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The plugin host built in this process with the environment of ``zen_env``."""
-    from zen_core.host import ZenHost
+def zen_settings(zen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Zen's settings as a server started with ``zen_env`` sees them: the packaged defaults, then what
+    the test wrote with ``zen_config`` (write first, then ask for this fixture), then ``ZEN_*`` vars."""
     from zen_core.settings import Settings
 
     for key, value in zen_env.items():
         monkeypatch.setenv(key, value)
-    return ZenHost(Settings(zen_env["ZEN_CONFIG_DIR"]))
+    return Settings(zen_env["ZEN_CONFIG_DIR"])
+
+
+@pytest.fixture
+def zen_host(zen_settings: Any) -> Any:
+    """The plugin host built in this process with the environment of ``zen_env``."""
+    from zen_core.host import ZenHost
+
+    return ZenHost(zen_settings)
