@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from zen_core import llm_events
-from zen_core.llm_cache import NO_CACHE, Coalescer, close_cache, make_cache, request_key
+from zen_core.llm_cache import Coalescer, ResponseCache, make_cache, request_key
 from zen_core.llm_config import LLMSettings
 from zen_core.llm_errors import LLMError, backoff_s, is_retryable, map_error
 from zen_core.llm_limits import Budget, LimitError, RateLimiter, SafeCounters
@@ -85,7 +85,7 @@ class LLMService:
         self._lock = threading.Lock()
         self._litellm: Any = None
         self._router: Any = None
-        self._cache: Any = None
+        self._cache: ResponseCache | None = None
         self._by_deployment: dict[str, ModelConfig] = {}
         self._coalescer: Coalescer[Completion] = Coalescer()
 
@@ -98,10 +98,9 @@ class LLMService:
             litellm = import_litellm()
             self.models.enrich(litellm_model_info)
             msgs = [{"role": "user", "content": "warm up"}]
-            litellm.completion(model="openai/zen-warmup", messages=msgs, mock_response="ok", cache=NO_CACHE)
+            litellm.completion(model="openai/zen-warmup", messages=msgs, mock_response="ok")
             litellm.token_counter(model="gpt-4o", text="warm up")
-            self._cache = make_cache(litellm, self.config.cache, self.config.redis_url)
-            litellm.cache = self._cache
+            self._cache = make_cache(self.config.cache, self.config.redis_url)
             self._router = self._build_router(litellm)
             self._litellm = litellm
 
@@ -139,7 +138,6 @@ class LLMService:
             allowed_fails=rc.allowed_fails,
             cooldown_time=rc.cooldown_s,
             routing_strategy=rc.routing_strategy,
-            cache_responses=self._cache is not None,
             retry_after=0,
         )
 
@@ -155,11 +153,8 @@ class LLMService:
 
     async def aclose(self) -> None:
         """Release the cache connections; the service can no longer be used afterwards."""
-        litellm, cache = self._litellm, self._cache
-        if litellm is not None and cache is not None and litellm.cache is cache:
-            litellm.cache = None
-        if cache is not None:
-            await close_cache(cache)
+        if self._cache is not None:
+            await self._cache.aclose()
 
     # -- lookup ------------------------------------------------------------------------------
     def resolve(self, model: str) -> ModelConfig:
@@ -288,24 +283,35 @@ class LLMService:
         cfg = self._usable(model)
         call_params = self._params(cfg, temperature, max_tokens, reasoning_effort, params)
         started = time.perf_counter()
+        await self._ready()
+        response_cache = self._cache if cache else None
 
         async def call() -> Completion:
-            return await self._complete(cfg, messages, call_params, timeout_s, cache, metadata, max_cost_usd)
+            return await self._complete(cfg, messages, call_params, timeout_s, metadata, max_cost_usd)
 
-        if not (cache and self._router_cache_on and self.config.cache.coalesce):
+        if response_cache is None:
             result = await call()
             return result.model_copy(update={"model": model})
         key = request_key(cfg.name, messages, call_params)
-        result, shared = await self._coalescer.run(key, call)
+        stored = await response_cache.get(key)
+        if stored is not None:
+            hit = Completion.model_validate(stored)
+            latency = (time.perf_counter() - started) * 1000
+            return hit.model_copy(update={"model": model, "cache_hit": True, "cost_usd": 0.0, "latency_ms": latency})
+
+        async def call_and_store() -> Completion:
+            result = await call()
+            await response_cache.put(key, result.model_dump(mode="json"))
+            return result
+
+        if not self.config.cache.coalesce:
+            return (await call_and_store()).model_copy(update={"model": model})
+        result, shared = await self._coalescer.run(key, call_and_store)
         if not shared:
             return result.model_copy(update={"model": model})
         latency = (time.perf_counter() - started) * 1000
         shared_fields = {"cache_hit": True, "coalesced": True, "cost_usd": 0.0, "latency_ms": latency}
         return result.model_copy(update={"model": model, **shared_fields})
-
-    @property
-    def _router_cache_on(self) -> bool:
-        return self.config.cache.enabled
 
     async def _complete(
         self,
@@ -313,14 +319,13 @@ class LLMService:
         messages: list[dict[str, Any]],
         call_params: dict[str, Any],
         timeout_s: float | None,
-        cache: bool,
         metadata: dict[str, Any] | None,
         max_cost_usd: float | None,
     ) -> Completion:
         router = await self._ready()
         tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"))
         await self.budget.check(cfg.name, estimate, max_cost_usd)
-        extra = self._call_extras(timeout_s, cache, metadata)
+        extra = self._call_extras(timeout_s, metadata)
         async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
             started = time.perf_counter()
             try:
@@ -359,15 +364,13 @@ class LLMService:
                 attempt += 1
                 await asyncio.sleep(delay)
 
-    def _call_extras(self, timeout_s: float | None, cache: bool, metadata: dict[str, Any] | None) -> dict[str, Any]:
+    def _call_extras(self, timeout_s: float | None, metadata: dict[str, Any] | None) -> dict[str, Any]:
         extra: dict[str, Any] = {"drop_params": self.config.router.drop_params}
         if timeout_s is not None:
             extra["timeout"] = timeout_s
         metadata = llm_events.trace_metadata(metadata)
         if metadata:
             extra["metadata"] = metadata
-        if not cache and self._cache is not None:
-            extra["cache"] = dict(NO_CACHE)
         return extra
 
     def _error(self, exc: BaseException, cfg: ModelConfig) -> LLMError:

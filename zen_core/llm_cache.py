@@ -1,4 +1,4 @@
-"""Response-cache setup (LiteLLM's cache) and coalescing of identical in-flight calls."""
+"""The response cache (on LiteLLM's cache backends) and coalescing of identical in-flight calls."""
 
 from __future__ import annotations
 
@@ -14,38 +14,67 @@ from zen_core.llm_config import CacheSettings
 log = logging.getLogger("zen.llm")
 T = TypeVar("T")
 
-#: Per-call LiteLLM cache control that neither reads nor writes the cache.
-NO_CACHE = {"no-cache": True, "no-store": True}
+class ResponseCache:
+    """Whole answers stored under Zen's request key in a LiteLLM cache backend: in-process by default,
+    Redis (shared by every instance) when configured.
+
+    Zen looks the key up before calling the provider and stores the answer before returning it, rather
+    than switching on LiteLLM's per-call caching: that costs every call about 1.5 ms of CPU and writes
+    only after the call has returned, so an identical call right after it still reached the provider.
+    A failing backend (Redis down) is a miss, never an error.
+    """
+
+    def __init__(self, backend: Any, *, ttl_s: float, namespace: str, description: str) -> None:
+        self.backend = backend
+        self.ttl_s = ttl_s
+        self.prefix = f"{namespace}:response:"
+        self.description = description
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            value = await self.backend.async_get_cache(self.prefix + key)
+            if isinstance(value, (str, bytes)):  # the backends usually decode JSON themselves
+                value = json.loads(value)
+        except Exception:
+            log.warning("response cache (%s) lookup failed; calling the provider", self.description, exc_info=True)
+            return None
+        return value if isinstance(value, dict) else None
+
+    async def put(self, key: str, value: dict[str, Any]) -> None:
+        try:
+            await self.backend.async_set_cache(self.prefix + key, value, ttl=self.ttl_s)
+        except Exception:
+            log.warning("response cache (%s) write failed", self.description, exc_info=True)
+
+    async def aclose(self) -> None:
+        """Close the backend's connections (Redis); errors are logged, not raised."""
+        disconnect = getattr(self.backend, "disconnect", None)
+        if disconnect is None:
+            return
+        try:
+            result = disconnect()
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception:
+            log.debug("closing the response cache failed", exc_info=True)
 
 
-def make_cache(litellm: Any, config: CacheSettings, redis_url: str | None) -> Any:
-    """A ``litellm.Cache`` per config (``None`` when disabled). Redis when chosen and a URL is known."""
+def make_cache(config: CacheSettings, redis_url: str | None) -> ResponseCache | None:
+    """The response cache per config (``None`` when disabled): Redis when chosen and a URL is known."""
     if not config.enabled:
         return None
-    from litellm.caching.caching import Cache as _Cache
-
-    Cache: Any = _Cache
-
     use_redis = config.backend == "redis" or (config.backend == "auto" and redis_url)
     if use_redis:
         if not redis_url:
             raise ValueError("cache.backend is 'redis' but no URL is set (ZEN_REDIS_URL or cache.redis_url)")
-        return Cache(type="redis", url=redis_url, ttl=config.ttl_s, namespace=config.namespace)
-    return Cache(type="local", ttl=config.ttl_s)
+        from litellm.caching.redis_cache import RedisCache
 
+        backend: Any = RedisCache(url=redis_url)
+        return ResponseCache(backend, ttl_s=config.ttl_s, namespace=config.namespace, description="redis")
+    from litellm.caching.in_memory_cache import InMemoryCache
 
-async def close_cache(cache: Any) -> None:
-    """Close a cache's connections (Redis); errors are logged, not raised."""
-    backend = getattr(cache, "cache", None)
-    disconnect = getattr(backend, "disconnect", None)
-    if disconnect is None:
-        return
-    try:
-        result = disconnect()
-        if asyncio.iscoroutine(result):
-            await result
-    except Exception:
-        log.debug("closing the response cache failed", exc_info=True)
+    backend = InMemoryCache(max_size_in_memory=1000, default_ttl=int(config.ttl_s))
+    return ResponseCache(backend, ttl_s=config.ttl_s, namespace=config.namespace, description="in-process")
 
 
 def request_key(*parts: Any) -> str:

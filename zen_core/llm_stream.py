@@ -29,7 +29,7 @@ async def run_stream(
     router = await self._ready()
     tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"))
     await self.budget.check(cfg.name, estimate, max_cost_usd)
-    extra = self._call_extras(timeout_s, False, metadata)
+    extra = self._call_extras(timeout_s, metadata)
     parts: list[str] = []
     usage_obj: Any = None
     finish: str | None = None

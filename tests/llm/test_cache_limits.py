@@ -16,7 +16,7 @@ OneModel = Callable[..., tuple[LLMService, str]]
 
 
 async def _eventually_cached(llm: LLMService) -> bool:
-    for _ in range(50):  # LiteLLM writes the cache asynchronously after the response
+    for _ in range(50):  # bounded: the answer is stored before complete() returns
         if (await llm.complete("m", USER)).cache_hit:
             return True
         await asyncio.sleep(0.02)
@@ -31,6 +31,14 @@ async def test_cache_hit_reaches_the_provider_once(one_model: OneModel, fake_llm
     assert (first.cache_hit, second.cache_hit) == (False, True)
     assert second.text == "cached answer"
     assert second.cost_usd == 0.0 and first.cost_usd > 0
+    assert fake_llm.calls(name) == 1
+
+
+async def test_identical_call_right_after_is_a_hit(one_model: OneModel, fake_llm: FakeLLM) -> None:
+    llm, name = one_model(text="stored before returning")
+    await llm.complete("m", [{"role": "user", "content": "back to back"}])
+    again = await llm.complete("m", [{"role": "user", "content": "back to back"}])  # no pause in between
+    assert again.cache_hit and again.text == "stored before returning"
     assert fake_llm.calls(name) == 1
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from zen_core.llm_limits import LimitError
@@ -27,7 +25,6 @@ async def test_redis_cache_is_shared_between_services(
     try:
         assert not (await first.complete("m", USER)).cache_hit
     finally:
-        await asyncio.sleep(0.2)  # the cache write is asynchronous
         await first.aclose()
     second = config.service()  # a fresh service, as another process would have: only Redis is shared
     try:
