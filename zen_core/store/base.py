@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -9,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from zen_core.middleware_chain import current_call
-from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn
+from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn, from_epoch, new_thread_id
 from zen_core.tools import ToolError
 
 RESTART_HINT = (
@@ -114,7 +115,6 @@ class ThreadStore(ABC):
     def max_turns(self) -> int:
         return self.config.max_turns
 
-    @abstractmethod
     async def create(
         self,
         tool: str,
@@ -124,6 +124,21 @@ class ThreadStore(ABC):
         turns: Sequence[Turn] = (),
     ) -> Thread:
         """Start a thread (optionally with its first turns) and return it."""
+        thread_id = new_thread_id()
+        turn_list = list(turns)
+        self._check_new_turns(thread_id, 0, len(turn_list))
+        now = time.time()
+        thread = Thread(
+            id=thread_id, parent_id=parent_id, tool=tool, created_at=from_epoch(now), updated_at=from_epoch(now),
+            expires_at=from_epoch(now + self.ttl_seconds), initial_context=with_owner(initial_context),
+            turns=turn_list,
+        )
+        await self._insert(thread, now)
+        return thread
+
+    @abstractmethod
+    async def _insert(self, thread: Thread, now: float) -> None:
+        """Store the new ``thread`` (created at epoch ``now``) with its turns, atomically."""
 
     @abstractmethod
     async def get(self, thread_id: str) -> Thread:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import redis.exceptions
 from pydantic_core import to_json
@@ -37,7 +36,6 @@ from zen_core.store.base import (
     ThreadStore,
     mask_url,
     normalize_thread_id,
-    with_owner,
 )
 from zen_core.store.models import (
     ConversationSettings,
@@ -47,7 +45,6 @@ from zen_core.store.models import (
     first_prompt_of,
     from_epoch,
     merge_models,
-    new_thread_id,
 )
 
 DEFAULT_PREFIX = "zen:"
@@ -157,43 +154,27 @@ class RedisThreadStore(ThreadStore):
     def _ttl_ms(self) -> int:
         return max(1, round(self.ttl_seconds * 1000))
 
-    async def create(
-        self,
-        tool: str,
-        *,
-        initial_context: Mapping[str, Any] | None = None,
-        parent_id: str | None = None,
-        turns: Sequence[Turn] = (),
-    ) -> Thread:
-        thread_id = new_thread_id()
-        context = with_owner(initial_context)
-        turn_list = list(turns)
-        self._check_new_turns(thread_id, 0, len(turn_list))
-        now = time.time()
+    async def _insert(self, thread: Thread, now: float) -> None:
+        turns, context = thread.turns, thread.initial_context
         meta: dict[FieldT, EncodableT] = {
-            "parent_id": parent_id or "",
-            "tool": tool,
+            "parent_id": thread.parent_id or "",
+            "tool": thread.tool,
             "created_at": repr(now),
             "updated_at": repr(now),
             "initial_context": to_json(context).decode(),
-            "first_prompt": first_prompt_of(turn_list, context),
-            "models": "\n".join(merge_models([], turn_list)),
+            "first_prompt": first_prompt_of(turns, context),
+            "models": "\n".join(merge_models([], turns)),
         }
-        meta_key, turns_key = self._meta_key(thread_id), self._turns_key(thread_id)
+        meta_key, turns_key = self._meta_key(thread.id), self._turns_key(thread.id)
         with self._conn.guard():
             async with self._conn.client.pipeline(transaction=True) as pipe:
                 pipe.hset(meta_key, mapping=meta)
-                if turn_list:
-                    pipe.rpush(turns_key, *(t.model_dump_json() for t in turn_list))
+                if turns:
+                    pipe.rpush(turns_key, *(t.model_dump_json() for t in turns))
                     pipe.pexpire(turns_key, self._ttl_ms)
                 pipe.pexpire(meta_key, self._ttl_ms)
-                pipe.zadd(self._index, {thread_id: now})
+                pipe.zadd(self._index, {thread.id: now})
                 await pipe.execute()
-        stamp = from_epoch(now)
-        return Thread(
-            id=thread_id, parent_id=parent_id, tool=tool, created_at=stamp, updated_at=stamp,
-            expires_at=from_epoch(now + self.ttl_seconds), initial_context=context, turns=turn_list,
-        )
 
     async def get(self, thread_id: str) -> Thread:
         thread_id = normalize_thread_id(thread_id)

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from pydantic_core import to_json
 
-from zen_core.store.base import Counters, Store, StoreUnavailable, ThreadStore, normalize_thread_id, with_owner
+from zen_core.store.base import Counters, Store, StoreUnavailable, ThreadStore, normalize_thread_id
 from zen_core.store.models import (
     ConversationSettings,
     Thread,
@@ -31,7 +31,6 @@ from zen_core.store.models import (
     first_prompt_of,
     from_epoch,
     merge_models,
-    new_thread_id,
 )
 
 T = TypeVar("T")
@@ -191,20 +190,9 @@ class SQLiteThreadStore(ThreadStore):
         super().__init__(config)
         self._db = db
 
-    async def create(
-        self,
-        tool: str,
-        *,
-        initial_context: Mapping[str, Any] | None = None,
-        parent_id: str | None = None,
-        turns: Sequence[Turn] = (),
-    ) -> Thread:
-        thread_id = new_thread_id()
-        context = with_owner(initial_context)
-        turn_list = list(turns)
-        self._check_new_turns(thread_id, 0, len(turn_list))
-        now = time.time()
+    async def _insert(self, thread: Thread, now: float) -> None:
         expires = now + self.ttl_seconds
+        turns, context = thread.turns, thread.initial_context
 
         def _create(conn: sqlite3.Connection) -> None:
             with write_txn(conn):
@@ -212,21 +200,16 @@ class SQLiteThreadStore(ThreadStore):
                 conn.execute(
                     "INSERT INTO threads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        thread_id, parent_id, tool, now, now, expires, len(turn_list), _dumps(context),
-                        first_prompt_of(turn_list, context), json.dumps(merge_models([], turn_list)),
+                        thread.id, thread.parent_id, thread.tool, now, now, expires, len(turns), _dumps(context),
+                        first_prompt_of(turns, context), json.dumps(merge_models([], turns)),
                     ),
                 )
                 conn.executemany(
                     "INSERT INTO turns VALUES (?, ?, ?)",
-                    [(thread_id, seq, t.model_dump_json()) for seq, t in enumerate(turn_list)],
+                    [(thread.id, seq, t.model_dump_json()) for seq, t in enumerate(turns)],
                 )
 
         await self._db.run(_create)
-        stamp = from_epoch(now)
-        return Thread(
-            id=thread_id, parent_id=parent_id, tool=tool, created_at=stamp, updated_at=stamp,
-            expires_at=from_epoch(expires), initial_context=context, turns=turn_list,
-        )
 
     async def get(self, thread_id: str) -> Thread:
         thread_id = normalize_thread_id(thread_id)
