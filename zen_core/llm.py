@@ -7,6 +7,7 @@ fetches disabled and its stdout printing suppressed: stdout is the MCP stdio cha
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import threading
@@ -45,6 +46,16 @@ def import_litellm() -> Any:
         logging.getLogger("LiteLLM").setLevel(logging.ERROR)
         logging.getLogger("LiteLLM Router").setLevel(logging.CRITICAL)  # Zen reports failures itself
         return litellm
+
+
+def settle_heap() -> None:
+    """Move everything loaded so far (LiteLLM's ~400,000 objects) out of the garbage collector's sight.
+
+    Those objects live as long as the process; left tracked, every full collection walks them all: a
+    ~180 ms pause for whichever calls are in flight. One collection first, so no garbage is kept.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def litellm_model_info(model: ModelConfig) -> dict[str, Any] | None:
@@ -103,6 +114,12 @@ class LLMService:
             self._cache = make_cache(self.config.cache, self.config.redis_url)
             self._router = self._build_router(litellm)
             self._litellm = litellm
+            settle_heap()
+
+    @property
+    def ready(self) -> bool:
+        """Whether LiteLLM is loaded and the Router built (calls and token counts no longer block on it)."""
+        return self._router is not None
 
     def _build_router(self, litellm: Any) -> Any:
         rc = self.config.router

@@ -19,6 +19,7 @@ import anyio
 import pytest
 
 from zen_core.testing.fake_llm import FakeLLM
+from zen_core.testing.waiting import wait_until
 
 from .conftest import Rig, text_of
 
@@ -67,16 +68,6 @@ def stdio_server_pid(config_dir: str) -> int:
         if stdio and f"ZEN_CONFIG_DIR={config_dir}".encode() in environ:
             return int(entry)
     raise AssertionError("no stdio server process found")
-
-
-async def wait_until(predicate: Any, what: str, within_s: float = 20.0) -> None:
-    """Poll ``predicate`` (a fact about another process: nothing to await) until true or ``within_s``."""
-    try:
-        async with asyncio.timeout(within_s):
-            while not predicate():  # noqa: ASYNC110 - the state lives in another process
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting until {what}") from None
 
 
 def hang_rig(rig_factory: Any, hang_fake: FakeLLM, *, http: bool) -> Rig:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import sys
 from typing import Any
 
@@ -18,18 +19,30 @@ from zen_core.settings import ConfigError
 @click.option("--http", "use_http", is_flag=True, help="Serve Streamable HTTP at /mcp instead of stdio.")
 @click.option("--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to bind (HTTP).")
 @click.option("--port", default=8765, show_default=True, type=int, help="Port to bind (HTTP); 0 picks a free one.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Server processes sharing the port (HTTP) [default: server.workers, 1].")
 @click.option("--drain", default=30.0, show_default=True, type=float,
               help="Seconds in-flight calls get to finish on SIGTERM (HTTP).")
 @click.option("--metrics-port", type=int, default=None,
               help="Also serve Prometheus metrics on 127.0.0.1:PORT (stdio; HTTP serves /metrics itself).")
-def serve(use_http: bool, bind_host: str, port: int, drain: float, metrics_port: int | None) -> None:
+@click.option("--worker-fd", type=int, default=None, hidden=True)
+@click.option("--ready-fd", type=int, default=None, hidden=True)
+def serve(
+    use_http: bool, bind_host: str, port: int, workers: int | None, drain: float, metrics_port: int | None,
+    worker_fd: int | None, ready_fd: int | None,
+) -> None:
     """Run the MCP server (stdio by default, the transport agents spawn)."""
+    if use_http and worker_fd is None:
+        count = workers if workers is not None else _configured_workers()
+        if count > 1:
+            sys.exit(_serve_pool(bind_host, port, count, drain))
     host = load_host()
     if use_http:
         from zen_core.server.http import serve_http
 
+        sock = socket.socket(fileno=worker_fd) if worker_fd is not None else None
         try:
-            run_async(serve_http(host, bind_host=bind_host, port=port, drain_s=drain))
+            run_async(serve_http(host, bind_host=bind_host, port=port, drain_s=drain, sock=sock, ready_fd=ready_fd))
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:
@@ -43,6 +56,41 @@ def serve(use_http: bool, bind_host: str, port: int, drain: float, metrics_port:
         server = start_metrics_server(metrics_port)
         click.echo(f"Zen metrics on http://127.0.0.1:{server.server_port}/metrics", err=True)
     run_async(serve_stdio(host))
+
+
+def _configured_workers() -> int:
+    """``server.workers`` from the settings (validated here, so a bad value fails before anything starts)."""
+    from zen_core.settings import Settings
+
+    try:
+        value = Settings().get("server.workers", 1)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise click.ClickException(
+            f"server.workers must be a whole number of at least 1, not {value!r}: fix it in server.yaml or "
+            "ZEN_SERVER__WORKERS, or pass --workers."
+        )
+    return value
+
+
+def _serve_pool(bind_host: str, port: int, count: int, drain: float) -> int:
+    """Bind once and supervise ``count`` worker processes on the socket (see :mod:`zen_core.server.workers`)."""
+    from zen_core.server.http import bind_socket, build_http_app, listening_line
+    from zen_core.server.workers import WorkerPool
+
+    try:  # configuration, plugin and auth errors surface here, once, before any worker starts
+        build_http_app(load_host(), bind_host=bind_host)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    try:
+        sock = bind_socket(bind_host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {bind_host}:{port}: {exc.strerror or exc}") from exc
+    sock.listen(2048)
+    with sock:
+        return WorkerPool(sock, count, drain_s=drain).run(listening_line(sock, count))
 
 
 def parse_args(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:

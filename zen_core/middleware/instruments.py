@@ -1,7 +1,8 @@
 """The Prometheus instruments of tool and LLM calls, in a registry owned by this module.
 
 Imported on first use (the first tool call, or ``/metrics``), so starting the server does not pay for
-``prometheus_client``. Every process exposes its own numbers; aggregate across instances in Prometheus.
+``prometheus_client``. Each server exposes its own numbers (aggregate instances in Prometheus); the worker
+processes of one ``zen serve --http --workers N`` share theirs through ``PROMETHEUS_MULTIPROC_DIR``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ TOOL_LATENCY = Histogram(
     buckets=SLOW_BUCKETS,
     registry=REGISTRY,
 )
-TOOL_IN_FLIGHT = Gauge("zen_tool_calls_in_flight", "Tool calls currently running.", ["tool"], registry=REGISTRY)
+TOOL_IN_FLIGHT = Gauge(
+    "zen_tool_calls_in_flight",
+    "Tool calls currently running.",
+    ["tool"],
+    registry=REGISTRY,
+    multiprocess_mode="livesum",  # a worker pool reports the sum over its live workers
+)
 TOOL_ERRORS = Counter("zen_tool_errors", "Failed tool calls by error code.", ["tool", "error"], registry=REGISTRY)
 LLM_CALLS = Counter(
     "zen_llm_calls", "Provider calls by model and outcome (ok/error).", ["model", "status"], registry=REGISTRY

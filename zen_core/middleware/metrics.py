@@ -2,11 +2,13 @@
 
 Served at ``/metrics`` on the HTTP transport (:func:`http_routes`); :func:`start_metrics_server`
 serves them on a separate loopback port (for stdio mode) and :func:`metrics_text` renders them.
-Every process exposes its own numbers; aggregate across instances in Prometheus, not here.
+Each server exposes its own numbers (aggregate instances in Prometheus); the workers of one
+``zen serve --http --workers N`` report their sum (see :func:`metrics_text`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -61,12 +63,19 @@ async def metrics_middleware(call: ToolCall, call_next: CallNext) -> ToolRespons
 
 
 def metrics_text() -> str:
-    """The current metrics in the Prometheus text format."""
-    from prometheus_client import generate_latest
+    """The current metrics in the Prometheus text format (every worker's, summed, in a worker pool)."""
+    from prometheus_client import CollectorRegistry, generate_latest
 
     from zen_core.middleware.instruments import REGISTRY
 
-    return generate_latest(REGISTRY).decode("utf-8")
+    pool_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not pool_dir:
+        return generate_latest(REGISTRY).decode("utf-8")
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    pooled = CollectorRegistry()
+    MultiProcessCollector(pooled, path=pool_dir)  # type: ignore[no-untyped-call]
+    return generate_latest(pooled).decode("utf-8")
 
 
 async def metrics_endpoint(request: Request) -> Response:

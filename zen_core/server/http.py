@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -22,19 +23,25 @@ from zen_core.server.mcp import ZenMCPServer
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1") -> ASGIApp:
-    """The ASGI app: MCP at ``/mcp`` plus ``/healthz`` and the routes of the HTTP middleware."""
+def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1", ready_fd: int | None = None) -> ASGIApp:
+    """The ASGI app: MCP at ``/mcp`` plus ``/healthz`` and the routes of the HTTP middleware.
+
+    ``ready_fd``: a pipe to write one byte to once the app has started (how pool workers report ready).
+    """
     zen = ZenMCPServer(host)
     mcp_app = zen.server.streamable_http_app(
         streamable_http_path="/mcp", stateless_http=True, host=bind_host if bind_host in LOOPBACK else "0.0.0.0"
     )
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "version": __version__, "tools": sorted(host.tools)})
+        return JSONResponse({"status": "ok", "version": __version__, "tools": sorted(host.tools), "pid": os.getpid()})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with zen.server.session_manager.run():  # a Mount does not run the sub-app's lifespan
+            if ready_fd is not None:
+                os.write(ready_fd, b"r")
+                os.close(ready_fd)
             try:
                 yield
             finally:
@@ -77,13 +84,34 @@ def bind_socket(bind_host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve_http(host: ZenHost, *, bind_host: str = "127.0.0.1", port: int = 8765, drain_s: float = 30.0) -> None:
-    """Serve until SIGINT/SIGTERM; in-flight calls get ``drain_s`` seconds to finish."""
-    app = build_http_app(host, bind_host=bind_host)
-    sock = bind_socket(bind_host, port)
-    actual_port = sock.getsockname()[1]
-    shown = f"[{bind_host}]" if ":" in bind_host else bind_host
-    print(f"Zen {__version__} listening on http://{shown}:{actual_port}/mcp", file=sys.stderr, flush=True)
+def listening_line(sock: socket.socket, workers: int = 1) -> str:
+    """The start-up line naming the URL (tests and scripts wait for it)."""
+    address, port = sock.getsockname()[:2]
+    shown = f"[{address}]" if ":" in address else address
+    pool = f" ({workers} workers)" if workers > 1 else ""
+    return f"Zen {__version__} listening on http://{shown}:{port}/mcp{pool}"
+
+
+async def serve_http(
+    host: ZenHost,
+    *,
+    bind_host: str = "127.0.0.1",
+    port: int = 8765,
+    drain_s: float = 30.0,
+    sock: socket.socket | None = None,
+    ready_fd: int | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight calls get ``drain_s`` seconds to finish.
+
+    With ``sock`` (a pool worker's inherited listening socket) nothing is bound or announced here.
+    """
+    if sock is None:
+        sock = bind_socket(bind_host, port)
+        print(listening_line(sock), file=sys.stderr, flush=True)
+    else:
+        bind_host = sock.getsockname()[0]
+        host.services.warm_up()  # tools/list reaches one worker only, so each warms itself up
+    app = build_http_app(host, bind_host=bind_host, ready_fd=ready_fd)
     config: Any = uvicorn.Config(
         app, log_level="warning", lifespan="on", timeout_graceful_shutdown=int(drain_s), access_log=False
     )

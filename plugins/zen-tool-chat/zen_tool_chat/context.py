@@ -1,7 +1,7 @@
 """What the model sees: earlier turns, files fitted to its context window, images, and the request.
 
 Everything here is blocking (file I/O, token counting, possibly loading LiteLLM's model info), so the
-tool runs :func:`prepare` in a worker thread.
+tool runs :func:`prepare` in a worker thread, except for light calls (a short prompt and nothing else).
 """
 
 from __future__ import annotations

@@ -51,8 +51,10 @@ class ChatTool(Tool[ChatRequest]):
         if thread is not None and len(thread.turns) + 2 > ctx.threads.max_turns:
             raise ThreadFull(thread.id, ctx.threads.max_turns)
         model = self._model(request, ctx, thread)
-        # one hop off the event loop for everything blocking: model info, files, token counts
-        cfg, prepared = await asyncio.to_thread(self._prepare, request, ctx, model, thread)
+        if _light(request, ctx, thread):  # nothing to read and little to count: a thread hop costs more
+            cfg, prepared = self._prepare(request, ctx, model, thread)
+        else:  # one hop off the event loop for everything blocking: model info, files, token counts
+            cfg, prepared = await asyncio.to_thread(self._prepare, request, ctx, model, thread)
         effort = None
         if request.thinking_mode and cfg.supports_thinking:
             effort = REASONING_EFFORT[request.thinking_mode]
@@ -185,6 +187,15 @@ class ChatTool(Tool[ChatRequest]):
 
 
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
+#: Longest prompt prepared on the event loop (counting its tokens takes well under a millisecond).
+INLINE_PROMPT_CHARS = 8_000
+
+
+def _light(request: ChatRequest, ctx: ToolContext, thread: Thread | None) -> bool:
+    """Whether preparing this call blocks for no noticeable time: no files, images or history, a short
+    prompt, and LiteLLM already loaded (model info and tokenizer in memory)."""
+    return (not request.files and not request.images and thread is None
+            and len(request.prompt) <= INLINE_PROMPT_CHARS and ctx.llm.ready)
 
 
 def _model_config(ctx: ToolContext, model: str) -> Any:

@@ -1,0 +1,187 @@
+"""``zen serve --http --workers N``: one port, N processes, one service (store and /metrics shared)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from zen_core.testing.fake_llm import FakeLLM
+from zen_core.testing.mcp import HTTPServerProcess, http_client, zen_command
+from zen_core.testing.pytest_plugin import ZenConfig
+from zen_core.testing.waiting import wait_until
+
+pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
+
+
+@pytest.fixture
+def models(fake_llm: FakeLLM, zen_config: ZenConfig) -> dict[str, str]:
+    """The fake models behind ``plain`` (answers "noted") and ``slow`` (takes 1.5 s), by Zen name."""
+    name = fake_llm.model("pool", text="noted")
+    slow = fake_llm.model("slow", text="slow answer", latency_s=1.5)
+    zen_config.write("models.yaml", {"models": {"plain": fake_llm.entry(name), "slow": fake_llm.entry(slow)}})
+    return {"plain": name, "slow": slow}
+
+
+@pytest.fixture
+def pool(zen_env: dict[str, str], models: dict[str, str]) -> Iterator[HTTPServerProcess]:
+    with HTTPServerProcess(zen_env, args=["--workers", "2"]) as server:
+        yield server
+
+
+def children(pid: int) -> set[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
+    return {int(p) for p in out.split()}
+
+
+def worker_pids_seen(server: HTTPServerProcess, attempts: int = 200, want: int = 2) -> set[int]:
+    """Pids answering ``/healthz`` over fresh connections (each may land on any worker)."""
+    seen: set[int] = set()
+    for _ in range(attempts):
+        seen.add(httpx.get(f"{server.base_url}/healthz", timeout=30).json()["pid"])
+        if len(seen) >= want:
+            break
+    return seen
+
+
+async def chat(server: HTTPServerProcess, **arguments: Any) -> Any:
+    async with http_client(server.url) as client:  # a new connection each time
+        return await client.call_tool("chat", arguments)
+
+
+def test_two_workers_answer_on_one_port(pool: HTTPServerProcess) -> None:
+    assert pool.process is not None
+    assert "(2 workers)" in "".join(pool.stderr_lines)
+    workers = children(pool.process.pid)
+    assert len(workers) == 2
+    assert worker_pids_seen(pool) == workers
+
+
+async def test_a_conversation_continues_across_workers(
+    pool: HTTPServerProcess, fake_llm: FakeLLM, models: dict[str, str]
+) -> None:
+    first = await chat(pool, prompt="turn 0: remember zebra", model="plain")
+    assert first.is_error is False, first.content[0].text
+    thread = first.structured_content["data"]["continuation_id"]
+    for turn in range(1, 6):  # fresh connections: both workers take part
+        reply = await chat(pool, prompt=f"turn {turn}", model="plain", continuation_id=thread)
+        assert reply.is_error is False, reply.content[0].text
+        assert reply.structured_content["data"]["continuation_id"] == thread
+    sent = str(fake_llm.last_request(models["plain"])["messages"])  # the last turn carried the whole conversation
+    assert all(f"turn {t}" in sent for t in range(6)), sent
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name}{{{wanted}}} not in /metrics:\n{text}")
+
+
+async def test_metrics_report_the_whole_pool(pool: HTTPServerProcess) -> None:
+    calls = 8
+    results = await asyncio.gather(*(chat(pool, prompt=f"count me {i}", model="plain") for i in range(calls)))
+    assert all(r.is_error is False for r in results)
+    answers = set()
+    for _ in range(20):  # several fresh connections: whichever worker answers reports every worker's calls
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"{pool.base_url}/metrics", timeout=30)).text
+        answers.add(metric(text, "zen_tool_calls_total", tool="chat", status="success"))
+        assert metric(text, "zen_tool_calls_in_flight", tool="chat") == 0
+    assert answers == {float(calls)}
+
+
+async def test_a_dead_worker_is_replaced(pool: HTTPServerProcess) -> None:
+    assert pool.process is not None
+    before = children(pool.process.pid)
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    await wait_until(lambda: len(now := children(pool.process.pid)) == 2 and victim not in now,
+                     "a new worker replaces the killed one", within_s=60)
+    assert any(re.search(rf"pid {victim}\) exited with code -9; restarting", line) for line in pool.stderr_lines)
+    for i in range(4):
+        reply = await chat(pool, prompt=f"after the crash {i}", model="plain")
+        assert reply.is_error is False, reply.content[0].text
+    assert pool.process.poll() is None
+
+
+async def test_sigterm_drains_calls_in_flight_on_every_worker(
+    pool: HTTPServerProcess, fake_llm: FakeLLM, models: dict[str, str]
+) -> None:
+    assert pool.process is not None
+    workers = children(pool.process.pid)
+
+    async def slow_call(i: int) -> Any:
+        async with http_client(pool.url) as client:  # one connection per call: both workers get some
+            await client.list_tools()  # as agents do; the SDK client would otherwise list tools mid-call
+            return await client.call_tool("chat", {"prompt": f"slow {i}", "model": "slow"})
+
+    calls = [asyncio.create_task(slow_call(i)) for i in range(6)]
+    await wait_until(lambda: fake_llm.calls(models["slow"]) == 6, "every call waits on the model (1.5 s)")
+    assert not any(c.done() for c in calls)
+    pool.process.send_signal(signal.SIGTERM)
+    results = await asyncio.gather(*calls)
+    assert [r.structured_content["data"]["answer"] for r in results] == ["slow answer"] * 6
+    assert await asyncio.to_thread(pool.process.wait, 30) == 0
+    assert not await asyncio.to_thread(lambda: [pid for pid in workers if Path(f"/proc/{pid}").exists()])
+
+
+def test_bad_worker_counts_are_refused(zen_env: dict[str, str]) -> None:
+    env = {**os.environ, **zen_env}
+    zero = subprocess.run(zen_command("serve", "--http", "--port", "0", "--workers", "0"), env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert zero.returncode == 2 and "--workers" in zero.stderr and "x>=1" in zero.stderr
+    words = subprocess.run(zen_command("serve", "--http", "--port", "0"), env={**env, "ZEN_SERVER__WORKERS": "many"},
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert words.returncode == 1
+    assert "server.workers must be a whole number of at least 1, not 'many'" in words.stderr
+
+
+# -- the supervisor alone, with stand-in workers ----------------------------------------------------
+def run_pool(tmp_path: Path, worker_code: str, count: int = 2, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a :class:`WorkerPool` whose workers run ``worker_code`` (they get the usual flags in argv)."""
+    script = tmp_path / "worker.py"
+    script.write_text(worker_code)
+    supervisor = (
+        "import socket, sys\n"
+        "from zen_core.server.workers import WorkerPool\n"
+        "sock = socket.socket(); sock.bind(('127.0.0.1', 0)); sock.listen()\n"
+        f"pool = WorkerPool(sock, {count}, drain_s=1.0, command=[sys.executable, {str(script)!r}])\n"
+        "sys.exit(pool.run('ready'))\n"
+    )
+    return subprocess.run([sys.executable, "-c", supervisor], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+READY = (
+    "import os, sys\n"
+    "args = sys.argv[1:]\n"
+    "if '--ready-fd' in args:\n"
+    "    fd = int(args[args.index('--ready-fd') + 1]); os.write(fd, b'r'); os.close(fd)\n"
+)
+
+
+def test_a_worker_failing_at_start_stops_the_pool(tmp_path: Path) -> None:
+    done = run_pool(tmp_path, "import sys\nsys.exit(3)\n")
+    assert done.returncode == 1
+    assert "exited during start-up (code 3); stopping." in done.stderr
+    assert "ready" not in done.stderr.splitlines()
+
+
+def test_a_worker_that_keeps_dying_stops_the_pool(tmp_path: Path) -> None:
+    done = run_pool(tmp_path, READY + "import time\ntime.sleep(0.3)\nsys.exit(4)\n", count=1)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[0] == "ready"
+    assert sum("exited with code 4; restarting." in line for line in lines) == 2
+    assert "exited 3 times within 10 s of starting (last code 4); stopping." in lines[-1]
