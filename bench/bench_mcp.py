@@ -221,8 +221,11 @@ async def per_call(report: Report, transport: str, client: Any, tool: str, route
     report(f"per_call.{transport}.overhead_p50", p50 - ref50, "ms", None, "", "< 5")
 
 
-async def concurrency(report: Report, client: Any, tool: str, router: RouterReference, levels: tuple[int, ...]) -> int:
+async def concurrency(
+    report: Report, client: Any, tool: str, router: RouterReference, levels: tuple[int, ...], workers: int = 1
+) -> int:
     """Wall time of N concurrent calls, Zen and the bare Router alternating; the median of 3 rounds each."""
+    figure = "concurrency.http" if workers == 1 else f"concurrency.http_{workers}_workers"
     calls = 0
     for n in levels:
         await asyncio.gather(*(_mcp_call(client, tool, SLOW, -1 - i) for i in range(min(n, 10))))
@@ -237,7 +240,7 @@ async def concurrency(report: Report, client: Any, tool: str, router: RouterRefe
             await asyncio.gather(*(_mcp_call(client, tool, SLOW, base + i) for i in range(n)))
             zen.append((time.perf_counter() - started) * 1000)
         calls += 3 * n + min(n, 10)
-        report(f"concurrency.http.{n}_calls_wall", statistics.median(zen), "ms", statistics.median(ref),
+        report(f"{figure}.{n}_calls_wall", statistics.median(zen), "ms", statistics.median(ref),
                f"{n} concurrent bare Router calls, median of 3", "<= 1.3x reference" if n == 100 else "")
     return calls
 
@@ -330,6 +333,10 @@ async def run(report: Report, *, quick: bool = False) -> None:
             await _fill(client, tool, done + half, done + 2 * half)
             at_end = rss_mb(pid)
             total = done + 2 * half
+        # the same with one server process per core (zen serve --http --workers N)
+        workers = max(2, os.cpu_count() or 1)
+        async with _http(env, ("--workers", str(workers))) as (_, client):
+            await concurrency(report, client, tool, router, sizes.concurrency, workers)
         report("memory.rss_started", started_rss, "MiB", None, "", "")
         report("memory.rss_idle_after_tools_list", idle, "MiB", lite_idle, "LiteLLM + Router alone", "")
         report("memory.rss_after_first_call", first, "MiB", lite_first, "LiteLLM alone after 1 call", "")

@@ -43,6 +43,14 @@ def children(pid: int) -> set[int]:
     return {int(p) for p in out.split()}
 
 
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody has reaped yet counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def worker_pids_seen(server: HTTPServerProcess, attempts: int = 200, want: int = 2) -> set[int]:
     """Pids answering ``/healthz`` over fresh connections (each may land on any worker)."""
     seen: set[int] = set()
@@ -133,7 +141,14 @@ async def test_sigterm_drains_calls_in_flight_on_every_worker(
     results = await asyncio.gather(*calls)
     assert [r.structured_content["data"]["answer"] for r in results] == ["slow answer"] * 6
     assert await asyncio.to_thread(pool.process.wait, 30) == 0
-    assert not await asyncio.to_thread(lambda: [pid for pid in workers if Path(f"/proc/{pid}").exists()])
+    assert not await asyncio.to_thread(lambda: any(alive(pid) for pid in workers))
+
+
+async def test_workers_stop_when_the_supervisor_is_killed(pool: HTTPServerProcess) -> None:
+    assert pool.process is not None
+    workers = children(pool.process.pid)
+    pool.process.kill()  # no chance to stop the pool: the workers notice on their own (PR_SET_PDEATHSIG)
+    await wait_until(lambda: not any(alive(pid) for pid in workers), "every worker has exited", within_s=30)
 
 
 def test_bad_worker_counts_are_refused(zen_env: dict[str, str]) -> None:

@@ -36,6 +36,10 @@ def serve(
         count = workers if workers is not None else _configured_workers()
         if count > 1:
             sys.exit(_serve_pool(bind_host, port, count, drain))
+    if worker_fd is not None:
+        from zen_core.server.workers import die_with_parent
+
+        die_with_parent()
     host = load_host()
     if use_http:
         from zen_core.server.http import serve_http
@@ -76,6 +80,8 @@ def _configured_workers() -> int:
 
 def _serve_pool(bind_host: str, port: int, count: int, drain: float) -> int:
     """Bind once and supervise ``count`` worker processes on the socket (see :mod:`zen_core.server.workers`)."""
+    if sys.platform == "win32":
+        raise click.ClickException("--workers is not supported on Windows: run one process per port instead.")
     from zen_core.server.http import bind_socket, build_http_app, listening_line
     from zen_core.server.workers import WorkerPool
 

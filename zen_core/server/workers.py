@@ -75,7 +75,7 @@ class WorkerPool:
         try:
             if not self._start_all():
                 self._stop_all()
-                return 1
+                return 0 if self._stopping else 1  # a signal during start-up is an ordinary stop
             print(announce, file=sys.stderr, flush=True)
             code = self._watch()
             self._stop_all()
@@ -184,3 +184,17 @@ class WorkerPool:
             from prometheus_client import multiprocess
 
             multiprocess.mark_process_dead(pid, str(self.metrics_dir))  # type: ignore[no-untyped-call]
+
+
+def die_with_parent() -> None:
+    """In a worker: get SIGTERM (and so drain) if the supervisor dies without stopping the pool (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # the supervisor was already gone before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
