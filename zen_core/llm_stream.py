@@ -38,8 +38,9 @@ async def run_stream(
         started = time.perf_counter()
         try:
             response = await self._retrying(
-                lambda: router.acompletion(
-                    model=cfg.name,
+                lambda: self._attempt(
+                    router,
+                    cfg,
                     messages=messages,
                     stream=True,
                     stream_options={"include_usage": True},

@@ -167,3 +167,15 @@ async def test_context_window_and_tokens(one_model: OneModel) -> None:
     assert llm.max_output_tokens("m") == 1000
     assert 1 <= llm.count_tokens("m", "hello world") <= 4
     assert llm.count_tokens("m", USER) > llm.count_tokens("m", "hello there")
+
+
+async def test_a_lone_deployment_is_never_cooled_down(one_model: OneModel, fake_llm: FakeLLM) -> None:
+    """One deployment, no fallbacks (called without the Router): failures never lock the model out."""
+    llm, name = one_model(fail_times=2, text="back", limits={"llm": {"num_retries": 0, "allowed_fails": 0,
+                                                                      "cooldown_s": 600}})
+    for _ in range(2):
+        with pytest.raises(LLMError) as info:
+            await llm.complete("m", USER)
+        assert info.value.status_code == 500
+    assert (await llm.complete("m", USER)).text == "back"
+    assert fake_llm.calls(name) == 3
