@@ -154,6 +154,13 @@ async def test_workers_stop_when_the_supervisor_is_killed(pool: HTTPServerProces
     await wait_until(lambda: not any(alive(pid) for pid in workers), "every worker has exited", within_s=30)
 
 
+def test_the_worker_count_comes_from_the_settings(zen_env: dict[str, str], models: dict[str, str]) -> None:
+    with HTTPServerProcess({**zen_env, "ZEN_SERVER__WORKERS": "2"}) as server:
+        assert server.process is not None
+        assert "(2 workers)" in "".join(server.stderr_lines)
+        assert len(children(server.process.pid)) == 2
+
+
 def test_bad_worker_counts_are_refused(zen_env: dict[str, str]) -> None:
     env = {**os.environ, **zen_env}
     zero = subprocess.run(zen_command("serve", "--http", "--port", "0", "--workers", "0"), env=env,
