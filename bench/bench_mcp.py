@@ -27,7 +27,7 @@ from pydantic import Field
 
 from bench import ROOT, FakeLLMProcess, Report, percentile, rss_mb
 from zen_core import Tool, ToolContext, ToolRequest, ToolResponse, hookimpl
-from zen_core.llm import settle_heap
+from zen_core.services import settle_heap
 
 FAST, SLOW = "bench-fast", "bench-slow"  # 0 ms and 200 ms models
 ORIGINAL_TOOLS_CHARS, ORIGINAL_TOOLS_TOKENS = 30_729, 7_700

@@ -7,7 +7,6 @@ fetches disabled and its stdout printing suppressed: stdout is the MCP stdio cha
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import threading
@@ -48,16 +47,6 @@ def import_litellm() -> Any:
         return litellm
 
 
-def settle_heap() -> None:
-    """Move everything loaded so far (LiteLLM's ~400,000 objects) out of the garbage collector's sight.
-
-    Those objects live as long as the process; left tracked, every full collection walks them all: a
-    ~180 ms pause for whichever calls are in flight. One collection first, so no garbage is kept.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def litellm_model_info(model: ModelConfig) -> dict[str, Any] | None:
     """LiteLLM's model info for ``model`` (``None`` when LiteLLM does not know it)."""
     litellm = import_litellm()
@@ -86,8 +75,11 @@ class LLMService:
         models: ModelRegistry,
         *,
         counters_factory: Callable[[], Counters] | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
+        """``on_ready`` runs once, in the thread that loaded LiteLLM, when the service is ready."""
         self.settings = settings
+        self._on_ready = on_ready
         self.models = models
         self.config = LLMSettings.from_settings(settings)
         self.counters = SafeCounters(counters_factory)
@@ -116,7 +108,8 @@ class LLMService:
             self._cache = make_cache(self.config.cache, self.config.redis_url)
             self._router = self._build_router(litellm)
             self._litellm = litellm
-            settle_heap()
+            if self._on_ready is not None:
+                self._on_ready()
 
     @property
     def ready(self) -> bool:

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from zen_core import __version__
 from zen_core.host import ZenHost
 from zen_core.server.mcp import ZenMCPServer
+from zen_core.services import settle_heap
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -105,6 +106,7 @@ async def serve_http(
 
     With ``sock`` (a pool worker's inherited listening socket) nothing is bound or announced here.
     """
+    host.services.after_llm_ready = settle_heap
     if sock is None:
         sock = bind_socket(bind_host, port)
         print(listening_line(sock), file=sys.stderr, flush=True)

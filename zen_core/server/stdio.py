@@ -7,9 +7,11 @@ from mcp.server.stdio import stdio_server
 
 from zen_core.host import ZenHost
 from zen_core.server.mcp import ZenMCPServer
+from zen_core.services import settle_heap
 
 
 async def serve_stdio(host: ZenHost) -> None:
+    host.services.after_llm_ready = settle_heap
     zen = ZenMCPServer(host)
     try:
         async with stdio_server() as (read_stream, write_stream):
