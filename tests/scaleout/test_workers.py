@@ -25,11 +25,15 @@ pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
 
 @pytest.fixture
 def models(fake_llm: FakeLLM, zen_config: ZenConfig) -> dict[str, str]:
-    """The fake models behind ``plain`` (answers "noted") and ``slow`` (takes 1.5 s), by Zen name."""
+    """The fake models behind ``plain`` (answers "noted"), ``slow`` (takes 1.5 s) and ``echo`` (answers
+    with the messages it was sent), by Zen name."""
     name = fake_llm.model("pool", text="noted")
     slow = fake_llm.model("slow", text="slow answer", latency_s=1.5)
-    zen_config.write("models.yaml", {"models": {"plain": fake_llm.entry(name), "slow": fake_llm.entry(slow)}})
-    return {"plain": name, "slow": slow}
+    echo = fake_llm.model("echo", echo=True)
+    zen_config.write("models.yaml", {"models": {
+        "plain": fake_llm.entry(name), "slow": fake_llm.entry(slow), "echo": fake_llm.entry(echo),
+    }})
+    return {"plain": name, "slow": slow, "echo": echo}
 
 
 @pytest.fixture
@@ -110,6 +114,46 @@ async def test_metrics_report_the_whole_pool(pool: HTTPServerProcess) -> None:
         answers.add(metric(text, "zen_tool_calls_total", tool="chat", status="success"))
         assert metric(text, "zen_tool_calls_in_flight", tool="chat") == 0
     assert answers == {float(calls)}
+
+
+def fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def test_load_on_the_pool_no_errors_no_crosstalk_no_leaked_fds(
+    pool: HTTPServerProcess, fake_llm: FakeLLM, models: dict[str, str]
+) -> None:
+    """2 × 300 calls at concurrency 60, a connection per caller: every answer is its own request's, and
+    the second round leaves the workers with no more file descriptors than the first."""
+    assert pool.process is not None
+    workers = children(pool.process.pid)
+    answers: dict[str, str] = {}
+
+    async def round_of(tokens: list[str]) -> None:
+        queue = list(reversed(tokens))
+
+        async def caller() -> None:
+            async with http_client(pool.url) as client:
+                while queue:
+                    token = queue.pop()
+                    result = await client.call_tool("chat", {"prompt": f"echo {token}", "model": "echo"})
+                    answers[token] = "error" if result.is_error else result.content[0].text
+
+        await asyncio.gather(*(caller() for _ in range(60)))
+
+    tokens = [f"tok-{i:04d}-{(i * 2654435761) % 16**6:06x}" for i in range(600)]
+    await round_of(tokens[:300])
+    await asyncio.sleep(1.0)  # the closed connections' sockets go away
+    after_first = {pid: fds(pid) for pid in workers}
+    await round_of(tokens[300:])
+    await wait_until(lambda: all(fds(pid) <= after_first[pid] for pid in workers),
+                     f"the workers hold no more file descriptors than after the first round ({after_first})",
+                     within_s=15)
+    # the fake echoes the messages it was sent: each answer must carry its own token and no other
+    found = {token: set(re.findall(r"tok-\d{4}-[0-9a-f]{6}", text)) for token, text in answers.items()}
+    assert len(found) == 600
+    assert {t: f for t, f in found.items() if f != {t}} == {}
+    assert fake_llm.calls(models["echo"]) == 600
 
 
 async def test_a_dead_worker_is_replaced(pool: HTTPServerProcess) -> None:
