@@ -78,10 +78,14 @@ async def test_independent_samples_are_not_coalesced(one_model: OneModel, fake_l
 async def test_rate_limit_waits_for_the_next_window(one_model: OneModel, fake_llm: FakeLLM) -> None:
     limits = {"rate_limits": {"window_s": 0.5, "max_wait_s": 2, "per_model": {"m": {"requests_per_minute": 2}}}}
     llm, name = one_model(limits=limits)
+    await asyncio.to_thread(llm.warm_up)  # LiteLLM loaded first, or the calls would start at any point
+    # windows are fixed (time.time() // window_s): start right after a boundary, so the third call
+    # has to wait most of a window (~0.5 s), not just whatever was left of the current one
+    await asyncio.sleep(0.5 - time.time() % 0.5 + 0.01)
     started = time.perf_counter()
     await asyncio.gather(*(llm.complete("m", USER, cache=False) for _ in range(3)))
     assert fake_llm.calls(name) == 3
-    assert time.perf_counter() - started >= 0.05  # the third waited for a new window
+    assert time.perf_counter() - started >= 0.3  # the third waited for the next window
 
 
 async def test_rate_limit_error_names_the_limit(one_model: OneModel, fake_llm: FakeLLM) -> None:

@@ -113,7 +113,10 @@ class WorkerPool:
                     return False
                 readable, _, _ = select.select([ready_read], [], [], 0.1)
                 if readable:
-                    ready += len(os.read(ready_read, self.count))
+                    reported = os.read(ready_read, self.count)
+                    ready += len(reported)
+                    if not reported:  # every write end closed: the exit of the one that did not report is next
+                        time.sleep(0.1)
             return True
         finally:
             os.close(ready_read)
