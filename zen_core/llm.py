@@ -160,8 +160,8 @@ class LLMService:
         """One call attempt (the fallbacks included): through the Router for a model with several
         deployments or with fallbacks, straight to ``litellm.acompletion`` otherwise.
 
-        For one deployment without fallbacks the Router has nothing to choose, yet costs ~3 ms of CPU
-        per call (about a third of LiteLLM's whole cost per call); Zen does retries, rate limits,
+        For one deployment without fallbacks the Router has nothing to choose, yet costs ~2.5 ms of
+        CPU per call (about a third of LiteLLM's whole cost per call); Zen does retries, rate limits,
         caching and costs itself either way.
         """
         direct = self._direct.get(cfg.name)

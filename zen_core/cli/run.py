@@ -7,12 +7,17 @@ import contextlib
 import json
 import socket
 import sys
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from zen_core.cli.common import echo_json, load_host, run_async
 from zen_core.settings import ConfigError
+
+if TYPE_CHECKING:
+    from zen_core.host import ZenHost
+    from zen_core.settings import Settings
 
 
 @click.command()
@@ -32,10 +37,6 @@ def serve(
     worker_fd: int | None, ready_fd: int | None,
 ) -> None:
     """Run the MCP server (stdio by default, the transport agents spawn)."""
-    if use_http and worker_fd is None:
-        count = workers if workers is not None else _configured_workers()
-        if count > 1:
-            sys.exit(_serve_pool(bind_host, port, count, drain))
     if worker_fd is not None:
         from zen_core.server.workers import die_with_parent
 
@@ -44,13 +45,12 @@ def serve(
     if use_http:
         from zen_core.server.http import serve_http
 
+        count = workers or (1 if worker_fd is not None else _configured_workers(host.settings))
+        if count > 1:
+            sys.exit(_serve_pool(host, bind_host, port, count, drain))
         sock = socket.socket(fileno=worker_fd) if worker_fd is not None else None
-        try:
+        with _startup_errors(bind_host, port):
             run_async(serve_http(host, bind_host=bind_host, port=port, drain_s=drain, sock=sock, ready_fd=ready_fd))
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except OSError as exc:
-            raise click.ClickException(f"cannot listen on {bind_host}:{port}: {exc.strerror or exc}") from exc
         return
     from zen_core.server.stdio import serve_stdio
 
@@ -62,14 +62,20 @@ def serve(
     run_async(serve_stdio(host))
 
 
-def _configured_workers() -> int:
-    """``server.workers`` from the settings (validated here, so a bad value fails before anything starts)."""
-    from zen_core.settings import Settings
-
+@contextlib.contextmanager
+def _startup_errors(bind_host: str, port: int) -> Iterator[None]:
+    """Configuration errors and a port that cannot be bound end the command with a clean message."""
     try:
-        value = Settings().get("server.workers", 1)
+        yield
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {bind_host}:{port}: {exc.strerror or exc}") from exc
+
+
+def _configured_workers(settings: Settings) -> int:
+    """``server.workers`` from the settings (validated here, so a bad value fails before anything starts)."""
+    value = settings.get("server.workers", 1)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise click.ClickException(
             f"server.workers must be a whole number of at least 1, not {value!r}: fix it in server.yaml or "
@@ -78,23 +84,17 @@ def _configured_workers() -> int:
     return value
 
 
-def _serve_pool(bind_host: str, port: int, count: int, drain: float) -> int:
+def _serve_pool(host: ZenHost, bind_host: str, port: int, count: int, drain: float) -> int:
     """Bind once and supervise ``count`` worker processes on the socket (see :mod:`zen_core.server.workers`)."""
     if sys.platform == "win32":
         raise click.ClickException("--workers is not supported on Windows: run one process per port instead.")
     from zen_core.server.http import bind_socket, build_http_app, listening_line
     from zen_core.server.workers import WorkerPool
 
-    try:  # configuration, plugin and auth errors surface here, once, before any worker starts
-        build_http_app(load_host(), bind_host=bind_host)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-    try:
+    with _startup_errors(bind_host, port):
+        build_http_app(host, bind_host=bind_host)  # auth and app errors surface once, before any worker starts
         sock = bind_socket(bind_host, port)
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {bind_host}:{port}: {exc.strerror or exc}") from exc
-    sock.listen(2048)
+        sock.listen(2048)
     with sock:
         return WorkerPool(sock, count, drain_s=drain).run(listening_line(sock, count))
 
