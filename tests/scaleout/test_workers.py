@@ -124,7 +124,12 @@ async def test_load_on_the_pool_no_errors_no_crosstalk_no_leaked_fds(
     pool: HTTPServerProcess, fake_llm: FakeLLM, models: dict[str, str]
 ) -> None:
     """2 × 300 calls at concurrency 60, a connection per caller: every answer is its own request's, and
-    the second round leaves the workers with no more file descriptors than the first."""
+    the second round adds no file descriptors beyond the pools' keep-alive connections.
+
+    Which worker accepts a connection is up to the kernel, so a worker may first see traffic in the
+    second round and open its keep-alive connections to the provider then: at most one per concurrent
+    call, 60 over the pool. A descriptor leaked per call would add 300.
+    """
     assert pool.process is not None
     workers = children(pool.process.pid)
     answers: dict[str, str] = {}
@@ -144,11 +149,11 @@ async def test_load_on_the_pool_no_errors_no_crosstalk_no_leaked_fds(
     tokens = [f"tok-{i:04d}-{(i * 2654435761) % 16**6:06x}" for i in range(600)]
     await round_of(tokens[:300])
     await asyncio.sleep(1.0)  # the closed connections' sockets go away
-    after_first = {pid: fds(pid) for pid in workers}
+    after_first = sum(fds(pid) for pid in workers)
     await round_of(tokens[300:])
-    await wait_until(lambda: all(fds(pid) <= after_first[pid] for pid in workers),
-                     f"the workers hold no more file descriptors than after the first round ({after_first})",
-                     within_s=15)
+    await wait_until(lambda: sum(fds(pid) for pid in workers) <= after_first + 60,
+                     f"the workers hold at most 60 more file descriptors than the {after_first} after the first "
+                     "round", within_s=15)
     # the fake echoes the messages it was sent: each answer must carry its own token and no other
     found = {token: set(re.findall(r"tok-\d{4}-[0-9a-f]{6}", text)) for token, text in answers.items()}
     assert len(found) == 600
