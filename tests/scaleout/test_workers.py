@@ -106,7 +106,7 @@ def metric(text: str, name: str, **labels: str) -> float:
 async def test_metrics_report_the_whole_pool(pool: HTTPServerProcess) -> None:
     calls = 8
     results = await asyncio.gather(*(chat(pool, prompt=f"count me {i}", model="plain") for i in range(calls)))
-    assert all(r.is_error is False for r in results)
+    assert all(r.is_error is False for r in results), [r.content[0].text for r in results if r.is_error]
     answers = set()
     for _ in range(20):  # several fresh connections: whichever worker answers reports every worker's calls
         async with httpx.AsyncClient() as http:
