@@ -106,8 +106,8 @@ class LLMService:
             litellm.completion(model="openai/zen-warmup", messages=msgs, mock_response="ok")
             litellm.token_counter(model="gpt-4o", text="warm up")
             self._cache = make_cache(self.config.cache, self.config.redis_url)
-            self._router = self._build_router(litellm)
             self._litellm = litellm
+            self._router = self._build_router(litellm)  # last: a Router means ready (see ``ready``)
             if self._on_ready is not None:
                 self._on_ready()
 

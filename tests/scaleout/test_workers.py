@@ -106,7 +106,8 @@ def metric(text: str, name: str, **labels: str) -> float:
 async def test_metrics_report_the_whole_pool(pool: HTTPServerProcess) -> None:
     calls = 8
     results = await asyncio.gather(*(chat(pool, prompt=f"count me {i}", model="plain") for i in range(calls)))
-    assert all(r.is_error is False for r in results), [r.content[0].text for r in results if r.is_error]
+    failed = [r.content[0].text for r in results if r.is_error]
+    assert not failed, f"{failed}\nserver log:\n{pool.stderr}"
     answers = set()
     for _ in range(20):  # several fresh connections: whichever worker answers reports every worker's calls
         async with httpx.AsyncClient() as http:
@@ -142,7 +143,7 @@ async def test_load_on_the_pool_no_errors_no_crosstalk_no_leaked_fds(
                 while queue:
                     token = queue.pop()
                     result = await client.call_tool("chat", {"prompt": f"echo {token}", "model": "echo"})
-                    answers[token] = "error" if result.is_error else result.content[0].text
+                    answers[token] = f"error: {result.content[0].text}" if result.is_error else result.content[0].text
 
         await asyncio.gather(*(caller() for _ in range(60)))
 
