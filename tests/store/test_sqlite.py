@@ -16,7 +16,7 @@ import pytest
 from zen_core.settings import ConfigError, Settings
 from zen_core.store import StoreUnavailable, Turn, open_store
 from zen_core.store.redis import RedisStore
-from zen_core.store.sqlite import SQLiteStore
+from zen_core.store.sqlite import SQLiteStore, use_wal
 
 from .conftest import conversation_config
 
@@ -53,7 +53,7 @@ _APPENDER = textwrap.dedent(
     """
     import asyncio, pathlib, sys, time
     from zen_core.store import ConversationSettings, Turn
-    from zen_core.store.sqlite import SQLiteStore
+    from zen_core.store.sqlite import SQLiteStore, use_wal
 
     async def main(path, thread_id, name, count):
         store = SQLiteStore(path, ConversationSettings(ttl_hours=1, max_turns=1000))
@@ -125,6 +125,42 @@ async def test_waiting_for_the_write_lock_does_not_block_the_event_loop(tmp_path
     assert await asyncio.wait_for(append, 5) == 1
     beat.cancel()
     await store.aclose()
+
+
+async def test_opening_a_new_file_waits_for_another_process_switching_it(tmp_path: Path) -> None:
+    """SQLite runs no busy handler for ``PRAGMA journal_mode=WAL``: the workers of a pool opening a new
+    file together used to fail their first calls at once with "database is locked"."""
+    path = tmp_path / "zen.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    # Another process opening the new file has the write lock (it got there first, still in rollback mode):
+    # for a journal-mode change SQLite then fails at once instead of waiting (its deadlock avoidance).
+    other.execute("BEGIN IMMEDIATE")
+    store = SQLiteStore(path, conversation_config())
+    opening = asyncio.create_task(store.threads.create("chat", turns=[user("first call")]))
+    await asyncio.sleep(0.3)
+    assert not opening.done()
+    other.execute("COMMIT")
+    other.close()
+    thread = await asyncio.wait_for(opening, 5)
+    assert [t.content for t in (await store.threads.get(thread.id)).turns] == ["first call"]
+    await store.aclose()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_switching_to_wal_gives_up_after_its_wait_naming_the_cause(tmp_path: Path) -> None:
+    path = tmp_path / "zen.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    conn = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match=r"database is locked \(waited 0.3 s\)"):
+        use_wal(conn, within_s=0.3)
+    assert time.monotonic() - started >= 0.3
+    other.execute("COMMIT")
+    use_wal(conn, within_s=0.3)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    other.close()
 
 
 async def test_unusable_location_and_closed_store_raise_store_unavailable(tmp_path: Path) -> None:

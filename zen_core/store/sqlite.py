@@ -114,7 +114,7 @@ class SQLiteDatabase:
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(conn, within_s=BUSY_TIMEOUT_S)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             with write_txn(conn):
@@ -155,6 +155,38 @@ class SQLiteDatabase:
 
         await asyncio.get_running_loop().run_in_executor(executor, _close)
         executor.shutdown(wait=False)
+
+
+def use_wal(conn: sqlite3.Connection, *, within_s: float) -> None:
+    """Put the database in WAL mode, waiting up to ``within_s`` for other connections.
+
+    SQLite does not run the busy handler for a journal-mode change: when several processes open a
+    new file at once (the workers of a pool on their first calls), the losers would fail at once
+    with "database is locked". WAL is a property of the file, so once any process has switched it
+    there is nothing left to do; until then, retry with a short backoff.
+    """
+    deadline = time.monotonic() + within_s
+    delay = 0.002
+    while True:
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            if str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal":
+                return
+            problem = "another connection kept it from switching to WAL mode"
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            problem = str(exc)
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError(f"{problem} (waited {within_s:g} s)")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY ("database is locked") or SQLITE_LOCKED ("database table is locked")."""
+    return "is locked" in str(exc)
 
 
 @contextmanager
