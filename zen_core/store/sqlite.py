@@ -163,23 +163,21 @@ def use_wal(conn: sqlite3.Connection, *, within_s: float) -> None:
     SQLite does not run the busy handler for a journal-mode change: when several processes open a
     new file at once (the workers of a pool on their first calls), the losers would fail at once
     with "database is locked". WAL is a property of the file, so once any process has switched it
-    there is nothing left to do; until then, retry with a short backoff.
+    there is nothing left to do; until then, retry with a short backoff. (Where WAL is impossible,
+    SQLite keeps the old mode without an error, and so does this.)
     """
     deadline = time.monotonic() + within_s
     delay = 0.002
     while True:
         try:
-            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
-                return
-            if str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal":
-                return
-            problem = "another connection kept it from switching to WAL mode"
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
         except sqlite3.OperationalError as exc:
             if not _is_busy(exc):
                 raise
-            problem = str(exc)
-        if time.monotonic() >= deadline:
-            raise sqlite3.OperationalError(f"{problem} (waited {within_s:g} s)")
+            if time.monotonic() >= deadline:
+                raise sqlite3.OperationalError(f"{exc} (waited {within_s:g} s)") from exc
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
 
