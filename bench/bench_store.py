@@ -20,7 +20,8 @@ from typing import Protocol
 if __package__ in (None, ""):  # run as a script from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zen_core.store import ConversationSettings, Store, Turn, build_history
+from zen_core.context.history import build_history
+from zen_core.store import ConversationSettings, Store, Turn
 from zen_core.store.redis import RedisStore
 from zen_core.store.sqlite import SQLiteStore
 from zen_core.testing.redis_server import RedisServer

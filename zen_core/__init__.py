@@ -3,9 +3,9 @@
 The public API for plugin authors lives here; everything else is an implementation detail.
 """
 
-from zen_core.hookspecs import hookimpl
-from zen_core.middleware_chain import CallNext, Middleware, ToolCall
-from zen_core.tools import Tool, ToolAnnotations, ToolContext, ToolError, ToolRequest, ToolResponse
+from zen_core.calls.middleware import CallNext, Middleware, ToolCall
+from zen_core.calls.tool import Tool, ToolAnnotations, ToolContext, ToolError, ToolRequest, ToolResponse
+from zen_core.plugin.spec import hookimpl
 
 __version__ = "0.1.0"
 

@@ -17,8 +17,8 @@ from zen_core.settings import Settings
 
 if TYPE_CHECKING:
     from zen_core.llm import LLMService
-    from zen_core.models import ModelRegistry, ModelSource
-    from zen_core.plugins import PluginInfo
+    from zen_core.llm.models import ModelRegistry, ModelSource
+    from zen_core.plugin.loader import PluginInfo
     from zen_core.store import Counters, ThreadStore
 
 log = logging.getLogger("zen.services")
@@ -42,7 +42,7 @@ class Services:
     @cached_property
     def models(self) -> ModelRegistry:
         """All configured models, merged from the model sources (no LiteLLM import)."""
-        from zen_core.models import ModelRegistry
+        from zen_core.llm.models import ModelRegistry
 
         return ModelRegistry.from_sources(self.model_sources, self.settings)
 

@@ -80,7 +80,7 @@ def test_tools_list_does_not_import_litellm(test_tools_env: dict[str, str]) -> N
     """`initialize` + `tools/list` must not pay for `import litellm` (seconds)."""
     script = (
         "import asyncio, sys\n"
-        "from zen_core.host import ZenHost\n"
+        "from zen_core.plugin.host import ZenHost\n"
         "from zen_core.server.mcp import ZenMCPServer\n"
         "zen = ZenMCPServer(ZenHost(), warm_up_after_list=False)\n"
         "result = asyncio.run(zen.list_tools(None, None))\n"

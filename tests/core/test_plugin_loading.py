@@ -167,11 +167,11 @@ def test_strict_mode_turns_load_errors_into_a_startup_failure(env: dict[str, str
 
 
 def test_builtins_are_hidden_unless_all(env: dict[str, str]) -> None:
-    assert "zen_core.builtin_tools" not in plugins_json(env)
+    assert "zen_core.builtins.tools" not in plugins_json(env)
     proc = run_zen(env, "plugins", "--json", "--all")
     names = {p["name"]: p for p in json.loads(proc.stdout)}
-    assert names["zen_core.builtin_tools"]["builtin"] is True
-    assert names["zen_core.builtin_tools"]["tools"] == ["listmodels", "version", "threads"]
+    assert names["zen_core.builtins.tools"]["builtin"] is True
+    assert names["zen_core.builtins.tools"]["tools"] == ["listmodels", "version", "threads"]
 
 
 def test_same_distribution_on_two_paths_is_loaded_once(env: dict[str, str], tmp_path: Path) -> None:

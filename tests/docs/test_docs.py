@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import zen_core.hookspecs as hookspecs
+import zen_core.plugin.spec as hookspecs
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"

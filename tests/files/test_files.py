@@ -1,4 +1,4 @@
-"""Unit tests of zen_core.files against real temporary files, directories and symlinks."""
+"""Unit tests of zen_core.context.files against real temporary files, directories and symlinks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zen_core.files import (
+from zen_core.context.files import (
     allowed_roots_from_settings,
     default_allowed_roots,
     fit_files,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from zen_core.models import ModelConfig, ModelNotFoundError, TemperatureConstraint
+from zen_core.llm.models import ModelConfig, ModelNotFoundError, TemperatureConstraint
 from zen_core.settings import ConfigError, Settings
 from zen_core.testing.llm_fixtures import ZenConfigDir
 
@@ -158,5 +158,5 @@ def test_enrich_from_litellm_knows_gpt_4o(zen_config_dir: ZenConfigDir) -> None:
 
 
 def test_importing_models_does_not_import_litellm() -> None:
-    code = "import sys, zen_core.models; sys.exit(1 if 'litellm' in sys.modules else 0)"
+    code = "import sys, zen_core.llm.models; sys.exit(1 if 'litellm' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zen_core.llm_limits import LimitError
+from zen_core.llm.limits import LimitError
 from zen_core.store import ConversationSettings
 from zen_core.store.redis import RedisStore
 from zen_core.testing.fake_llm import FakeLLM

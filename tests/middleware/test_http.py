@@ -15,7 +15,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from zen_core.middleware.keys import KeyFile
+from zen_core.builtins.keys import KeyFile
 from zen_core.testing.mcp import HTTPServerProcess, http_client
 
 from .conftest import plugin_env, wait_for_log

@@ -13,14 +13,14 @@ import yaml
 from click.testing import CliRunner
 
 from zen_core import ToolCall, ToolResponse, hookimpl
+from zen_core.builtins import auth, metrics
+from zen_core.builtins import call_log as call_logging
+from zen_core.builtins.keys import KeyFile, KeyRing, hash_key
+from zen_core.calls.dispatch import Dispatcher
+from zen_core.calls.middleware import CallNext
 from zen_core.cli import main as zen_main
-from zen_core.dispatch import Dispatcher
-from zen_core.host import ZenHost
-from zen_core.middleware import auth, metrics
-from zen_core.middleware import logging as call_logging
-from zen_core.middleware.keys import KeyFile, KeyRing, hash_key
-from zen_core.middleware.redact import redact
-from zen_core.middleware_chain import CallNext
+from zen_core.plugin.host import ZenHost
+from zen_core.redact import redact
 from zen_core.settings import Settings
 
 

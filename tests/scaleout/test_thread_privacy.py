@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from zen_core.middleware.keys import KeyFile
+from zen_core.builtins.keys import KeyFile
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.mcp import HTTPServerProcess, http_client
 from zen_core.testing.pytest_plugin import ZenConfig

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from zen_core.calls.tool import ToolError
 from zen_core.store import ThreadFull, ThreadNotFound, Turn
-from zen_core.tools import ToolError
 
 from .conftest import StoreFactory
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zen_core.store import Thread, ThreadSummary, Turn, build_history, format_age, format_thread_table
-from zen_core.store.history import format_turn
+from zen_core.context.history import build_history, format_turn
+from zen_core.store import Thread, ThreadSummary, Turn, format_age, format_thread_table
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 

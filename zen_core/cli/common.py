@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
-from zen_core.host import ZenHost
-from zen_core.plugins import PluginLoadError
+from zen_core.plugin.host import ZenHost
+from zen_core.plugin.loader import PluginLoadError
 from zen_core.settings import ConfigError, Settings
 
 T = TypeVar("T")

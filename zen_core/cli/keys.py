@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from zen_core.middleware.keys import KeyFile
+from zen_core.builtins.keys import KeyFile
 from zen_core.settings import ConfigError, default_user_config_dir
 
 

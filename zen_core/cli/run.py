@@ -16,7 +16,7 @@ from zen_core.cli.common import echo_json, load_host, run_async
 from zen_core.settings import ConfigError
 
 if TYPE_CHECKING:
-    from zen_core.host import ZenHost
+    from zen_core.plugin.host import ZenHost
     from zen_core.settings import Settings
 
 
@@ -55,7 +55,7 @@ def serve(
     from zen_core.server.stdio import serve_stdio
 
     if metrics_port is not None:
-        from zen_core.middleware.metrics import start_metrics_server
+        from zen_core.builtins.metrics import start_metrics_server
 
         server = start_metrics_server(metrics_port)
         click.echo(f"Zen metrics on http://127.0.0.1:{server.server_port}/metrics", err=True)
@@ -135,7 +135,7 @@ def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -
     """Run TOOL locally, without an MCP client, printing progress (stderr) and the result."""
     arguments = parse_args(pairs, raw_json)
     host = load_host()
-    from zen_core.dispatch import Dispatcher
+    from zen_core.calls.dispatch import Dispatcher
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
         shown = f"{done:g}/{total:g}" if total else f"{done:g}"

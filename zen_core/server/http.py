@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
 from zen_core import __version__
-from zen_core.host import ZenHost
+from zen_core.plugin.host import ZenHost
 from zen_core.server.mcp import ZenMCPServer
 from zen_core.services import settle_heap
 
@@ -57,7 +57,7 @@ def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1", ready_fd: int
 def _extra_routes(host: ZenHost) -> list[BaseRoute]:
     """Routes contributed by the built-in metrics middleware (``/metrics``), when present."""
     try:
-        from zen_core.middleware.metrics import http_routes
+        from zen_core.builtins.metrics import http_routes
     except ImportError:
         return []
     return list(http_routes(host))
@@ -66,7 +66,7 @@ def _extra_routes(host: ZenHost) -> list[BaseRoute]:
 def _wrap_auth(app: ASGIApp, host: ZenHost, bind_host: str) -> ASGIApp:
     """Put the API-key check in front of ``/mcp`` (built-in auth), when present."""
     try:
-        from zen_core.middleware.auth import wrap_asgi
+        from zen_core.builtins.auth import wrap_asgi
     except ImportError:
         return app
     wrapped: ASGIApp = wrap_asgi(app, host.settings, bind_host=bind_host)

@@ -9,9 +9,9 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 
 from zen_core import __version__
-from zen_core.dispatch import Dispatcher
-from zen_core.host import ZenHost
-from zen_core.tools import Tool, ToolResponse
+from zen_core.calls.dispatch import Dispatcher
+from zen_core.calls.tool import Tool, ToolResponse
+from zen_core.plugin.host import ZenHost
 
 INSTRUCTIONS = (
     "Zen lets you consult other LLMs. Use the model the user names; if none, call `listmodels` "

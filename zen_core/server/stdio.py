@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 from mcp.server.stdio import stdio_server
 
-from zen_core.host import ZenHost
+from zen_core.plugin.host import ZenHost
 from zen_core.server.mcp import ZenMCPServer
 from zen_core.services import settle_heap
 

@@ -18,13 +18,12 @@ from zen_core.store.base import (
     mask_url,
     normalize_thread_id,
 )
-from zen_core.store.history import History, build_history, format_age, format_thread_table
+from zen_core.store.listing import format_age, format_thread_table
 from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn
 
 __all__ = [
     "ConversationSettings",
     "Counters",
-    "History",
     "Store",
     "StoreUnavailable",
     "Thread",
@@ -33,7 +32,6 @@ __all__ = [
     "ThreadStore",
     "ThreadSummary",
     "Turn",
-    "build_history",
     "conversation_settings",
     "format_age",
     "format_thread_table",

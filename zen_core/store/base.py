@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from zen_core.middleware_chain import current_call
+from zen_core.calls.middleware import current_call
+from zen_core.calls.tool import ToolError
 from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn, from_epoch, new_thread_id
-from zen_core.tools import ToolError
 
 RESTART_HINT = (
     "Start a new conversation: repeat the call without continuation_id and put the context "

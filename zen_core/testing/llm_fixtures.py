@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from zen_core.llm_limits import MemoryCounters
+from zen_core.llm.limits import MemoryCounters
 from zen_core.settings import Settings
 from zen_core.store.base import Counters
 from zen_core.testing.fake_llm import Behavior, FakeLLM
@@ -33,7 +33,7 @@ from zen_core.testing.redis_server import RedisServer, redis_server, redis_url
 
 if TYPE_CHECKING:
     from zen_core.llm import LLMService
-    from zen_core.models import ModelRegistry, ModelSource
+    from zen_core.llm.models import ModelRegistry, ModelSource
 
 __all__ = [
     "TEST_LIMITS",
@@ -98,9 +98,11 @@ class ZenConfigDir:
         return Settings(config_dir=self.path, defaults_dir=self.path)
 
     def registry(self, sources: list[ModelSource] | None = None) -> ModelRegistry:
-        from zen_core.models import ModelRegistry
+        """The models of ``models.yaml`` here, then those of ``sources`` (the YAML source wins, as in Zen)."""
+        from zen_core.builtins.yaml_models import YamlModelSource
+        from zen_core.llm.models import ModelRegistry
 
-        return ModelRegistry.from_sources(sources or [], self.settings())
+        return ModelRegistry.from_sources([YamlModelSource(), *(sources or [])], self.settings())
 
     def service(self, *, counters: Counters | None = None, sources: list[ModelSource] | None = None) -> LLMService:
         """An LLMService on this config (in-memory counters unless given). Call ``await aclose()`` after."""

@@ -133,6 +133,6 @@ def zen_settings(zen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> An
 @pytest.fixture
 def zen_host(zen_settings: Any) -> Any:
     """The plugin host built in this process with the environment of ``zen_env``."""
-    from zen_core.host import ZenHost
+    from zen_core.plugin.host import ZenHost
 
     return ZenHost(zen_settings)

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from zen_core import ToolContext, ToolError
-from zen_core.files import RefusedPath, allowed_roots_from_settings, fit_files, resolve_paths
-from zen_core.store import Thread, build_history
+from zen_core.context.files import RefusedPath, allowed_roots_from_settings, fit_files, resolve_paths
+from zen_core.context.history import build_history
+from zen_core.store import Thread
 
 #: Share of the input budget (context window minus answer room, system prompt and request) that the
 #: earlier conversation may take; files get what the history leaves.

@@ -1,6 +1,6 @@
 """What every model sees besides the question: earlier conversation, files and images.
 
-Path checks and file fitting use the core's :mod:`zen_core.files`; all blocking work runs in a thread.
+Path checks and file fitting use the core's :mod:`zen_core.context.files`; all blocking work runs in a thread.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from zen_core import ToolContext
-from zen_core.files import allowed_roots_from_settings, fit_files, resolve_paths
-from zen_core.store import Thread, build_history
+from zen_core.context.files import allowed_roots_from_settings, fit_files, resolve_paths
+from zen_core.context.history import build_history
+from zen_core.store import Thread
 
 #: Share of the smallest context window given to earlier conversation, and to files.
 HISTORY_SHARE = 0.25

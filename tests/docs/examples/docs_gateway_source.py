@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zen_core import hookimpl
-from zen_core.models import ModelConfig, ModelSource
+from zen_core.llm.models import ModelConfig, ModelSource
 
 
 class GatewaySource:

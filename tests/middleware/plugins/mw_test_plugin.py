@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zen_core import Tool, ToolCall, ToolContext, ToolError, ToolRequest, ToolResponse, hookimpl
-from zen_core.middleware_chain import CallNext, current_trace_id, record_llm_call
+from zen_core.calls.middleware import CallNext, current_trace_id, record_llm_call
 
 
 class EchoRequest(ToolRequest):
@@ -66,7 +66,7 @@ class Blocked(Tool[BlockedRequest]):
 
 
 async def third_party_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
-    from zen_core.middleware.instruments import REGISTRY
+    from zen_core.builtins.instruments import REGISTRY
 
     call.ctx.state["mw_test_seen"] = {
         "key_name": call.ctx.key_name,

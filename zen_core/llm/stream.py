@@ -7,9 +7,9 @@ import time
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from zen_core.llm_limits import LimitError
-from zen_core.llm_types import CompletionStream, Usage
-from zen_core.models import ModelConfig
+from zen_core.llm.limits import LimitError
+from zen_core.llm.models import ModelConfig
+from zen_core.llm.types import CompletionStream, Usage
 
 if TYPE_CHECKING:
     from zen_core.llm import LLMService

@@ -20,11 +20,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from zen_core.hookspecs import hookimpl
-from zen_core.middleware.keys import KeyRing, load_keys
-from zen_core.middleware_chain import CallNext, Middleware, ToolCall
+from zen_core.builtins.keys import KeyRing, load_keys
+from zen_core.calls.middleware import CallNext, Middleware, ToolCall
+from zen_core.calls.tool import ToolError, ToolResponse
+from zen_core.plugin.spec import hookimpl
 from zen_core.settings import ConfigError, Settings
-from zen_core.tools import ToolError, ToolResponse
 
 log = logging.getLogger("zen.auth")
 
@@ -200,6 +200,6 @@ def register_middleware(register: Callable[[Middleware], None]) -> None:
 
 def _refused(reason: str) -> Any:
     """The refusal counter for ``reason`` (imported lazily with the other instruments)."""
-    from zen_core.middleware.instruments import AUTH_REFUSALS
+    from zen_core.builtins.instruments import AUTH_REFUSALS
 
     return AUTH_REFUSALS.labels(reason)

@@ -17,11 +17,11 @@ from typing import Any
 import pluggy
 from pydantic import BaseModel
 
-from zen_core.middleware_chain import Middleware
-from zen_core.plugins import PluginInfo, PluginLoader, PluginLoadError, make_plugin_manager
+from zen_core.calls.middleware import Middleware
+from zen_core.calls.tool import Tool
+from zen_core.plugin.loader import PluginInfo, PluginLoader, PluginLoadError, make_plugin_manager
 from zen_core.services import Services
 from zen_core.settings import Settings
-from zen_core.tools import Tool
 
 log = logging.getLogger("zen.host")
 

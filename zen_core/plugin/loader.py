@@ -20,18 +20,18 @@ from typing import Any
 
 import pluggy
 
-from zen_core import hookspecs
+from zen_core.plugin import spec as hookspecs
 from zen_core.settings import env_list
 
 log = logging.getLogger("zen.plugins")
 
 #: Built-in plugins, registered after external ones (so they are called first, as pluggy is LIFO).
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    "zen_core.builtin_tools",
-    "zen_core.models",
-    "zen_core.middleware.metrics",
-    "zen_core.middleware.logging",
-    "zen_core.middleware.auth",
+    "zen_core.builtins.tools",
+    "zen_core.builtins.yaml_models",
+    "zen_core.builtins.metrics",
+    "zen_core.builtins.call_log",
+    "zen_core.builtins.auth",
 )
 
 

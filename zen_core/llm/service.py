@@ -14,14 +14,14 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from zen_core import llm_events
-from zen_core.llm_cache import Coalescer, ResponseCache, make_cache, request_key
-from zen_core.llm_config import LLMSettings
-from zen_core.llm_errors import LLMError, backoff_s, is_retryable, map_error
-from zen_core.llm_limits import Budget, LimitError, RateLimiter, SafeCounters
-from zen_core.llm_stream import run_stream
-from zen_core.llm_types import Completion, CompletionStream, Usage
-from zen_core.models import ENV_REF, ModelConfig, ModelRegistry
+from zen_core.llm import events as llm_events
+from zen_core.llm.cache import Coalescer, ResponseCache, make_cache, request_key
+from zen_core.llm.config import LLMSettings
+from zen_core.llm.errors import LLMError, backoff_s, is_retryable, map_error
+from zen_core.llm.limits import Budget, LimitError, RateLimiter, SafeCounters
+from zen_core.llm.models import ENV_REF, ModelConfig, ModelRegistry
+from zen_core.llm.stream import run_stream
+from zen_core.llm.types import Completion, CompletionStream, Usage
 from zen_core.settings import Settings
 from zen_core.store.base import Counters
 

@@ -7,12 +7,12 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from zen_core.middleware_chain import current_call, current_trace_id, record_llm_call
-from zen_core.tools import ToolError
+from zen_core.calls.middleware import current_call, current_trace_id, record_llm_call
+from zen_core.calls.tool import ToolError
 
 if TYPE_CHECKING:
-    from zen_core.llm_types import Completion, CompletionStream
-    from zen_core.models import ModelConfig
+    from zen_core.llm.models import ModelConfig
+    from zen_core.llm.types import Completion, CompletionStream
 
 
 def record(model: str, started: float, result: Completion | None = None, error: BaseException | None = None) -> None:

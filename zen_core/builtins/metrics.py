@@ -17,14 +17,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from zen_core.hookspecs import hookimpl
-from zen_core.middleware_chain import CallNext, Middleware, ToolCall
-from zen_core.tools import ToolError, ToolResponse
+from zen_core.calls.middleware import CallNext, Middleware, ToolCall
+from zen_core.calls.tool import ToolError, ToolResponse
+from zen_core.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
-    from zen_core.host import ZenHost
+    from zen_core.plugin.host import ZenHost
 
 def _error_code(response: ToolResponse) -> str:
     data = response.data
@@ -35,7 +35,7 @@ def _error_code(response: ToolResponse) -> str:
 
 async def metrics_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
     """Count the call, time it and record the LLM usage it reported."""
-    from zen_core.middleware import instruments as m
+    from zen_core.builtins import instruments as m
 
     tool = call.tool.name
     in_flight = m.TOOL_IN_FLIGHT.labels(tool)
@@ -66,7 +66,7 @@ def metrics_text() -> str:
     """The current metrics in the Prometheus text format (every worker's, summed, in a worker pool)."""
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from zen_core.middleware.instruments import REGISTRY
+    from zen_core.builtins.instruments import REGISTRY
 
     pool_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not pool_dir:
@@ -96,7 +96,7 @@ def start_metrics_server(port: int, addr: str = "127.0.0.1") -> WSGIServer:
     """
     from prometheus_client import start_http_server
 
-    from zen_core.middleware.instruments import REGISTRY
+    from zen_core.builtins.instruments import REGISTRY
 
     server, _thread = start_http_server(port, addr=addr, registry=REGISTRY)
     return server

@@ -28,11 +28,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from zen_core.hookspecs import hookimpl
-from zen_core.middleware.redact import redact
-from zen_core.middleware_chain import CallNext, Middleware, ToolCall
+from zen_core.calls.middleware import CallNext, Middleware, ToolCall
+from zen_core.calls.tool import ToolError, ToolResponse
+from zen_core.plugin.spec import hookimpl
+from zen_core.redact import redact
 from zen_core.settings import Settings
-from zen_core.tools import ToolError, ToolResponse
 
 CALL_LOGGER = "zen.calls"
 MAX_BODY_CHARS = 20_000

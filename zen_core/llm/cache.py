@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from zen_core.llm_config import CacheSettings
+from zen_core.llm.config import CacheSettings
 
 log = logging.getLogger("zen.llm")
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zen_core.tools import Tool, ToolContext, ToolResponse
+    from zen_core.calls.tool import Tool, ToolContext, ToolResponse
 
 
 @dataclass

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
-from zen_core.llm_config import BudgetSettings, Limit, RateLimitSettings
+from zen_core.calls.tool import ToolError
+from zen_core.llm.config import BudgetSettings, Limit, RateLimitSettings
 from zen_core.store.base import Counters
-from zen_core.tools import ToolError
 
 log = logging.getLogger("zen.llm")
 

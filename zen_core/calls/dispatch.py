@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from zen_core.host import ZenHost
-from zen_core.middleware_chain import ToolCall, build_chain, current_call
-from zen_core.tools import ProgressCallback, Tool, ToolContext, ToolError, ToolResponse
+from zen_core.calls.middleware import ToolCall, build_chain, current_call
+from zen_core.calls.tool import ProgressCallback, Tool, ToolContext, ToolError, ToolResponse
+from zen_core.plugin.host import ZenHost
 
 log = logging.getLogger("zen.dispatch")
 

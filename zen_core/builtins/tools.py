@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import Field
 
 from zen_core import __version__
-from zen_core.hookspecs import hookimpl
-from zen_core.tools import Tool, ToolAnnotations, ToolContext, ToolRequest, ToolResponse
+from zen_core.calls.tool import Tool, ToolAnnotations, ToolContext, ToolRequest, ToolResponse
+from zen_core.plugin.spec import hookimpl
 
 NO_MODEL_HELP = (
     "No model is usable yet. Set a provider key in the environment Zen runs in "

@@ -17,11 +17,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from zen_core.hookspecs import hookimpl
+from zen_core.calls.tool import ToolError
 from zen_core.settings import ConfigError, Settings, env_list
-from zen_core.tools import ToolError
 
 __all__ = [
     "Deployment",
@@ -30,7 +29,6 @@ __all__ = [
     "ModelRegistry",
     "ModelSource",
     "TemperatureConstraint",
-    "YamlModelSource",
 ]
 
 ENV_REF = "os.environ/"
@@ -162,28 +160,6 @@ class ModelSource(Protocol):
     def load(self, settings: Settings) -> list[ModelConfig]: ...
 
 
-class YamlModelSource:
-    """The built-in source: the ``models:`` mapping of the merged YAML settings (name → fields)."""
-
-    name = "yaml"
-
-    def load(self, settings: Settings) -> list[ModelConfig]:
-        raw = settings.section("models")
-        fallbacks = settings.section("fallbacks")
-        out: list[ModelConfig] = []
-        for name, fields in raw.items():
-            body = dict(fields or {})
-            body.setdefault("fallbacks", fallbacks.get(name, []))
-            try:
-                out.append(ModelConfig.model_validate({**body, "name": str(name), "source": self.name}))
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in ('models', name, *e['loc']))}: {e['msg']}" for e in exc.errors()
-                )
-                raise ConfigError(problems, source=settings.source_of(f"models.{name}"), key=f"models.{name}") from exc
-        return out
-
-
 class ModelNotFoundError(ToolError):
     """An unknown model name; the message lists the names that are known."""
 
@@ -237,11 +213,9 @@ class ModelRegistry:
 
     @classmethod
     def from_sources(cls, sources: Sequence[ModelSource], settings: Settings) -> ModelRegistry:
-        """Merge sources (see the module docstring for precedence); the YAML source is always included."""
-        ordered: list[ModelSource] = [s for s in sources if isinstance(s, YamlModelSource)] or [YamlModelSource()]
-        ordered += [s for s in sources if not isinstance(s, YamlModelSource)]
+        """Merge ``sources`` in order: the first source defining a name wins (the host puts built-ins first)."""
         merged: dict[str, ModelConfig] = {}
-        for source in ordered:
+        for source in sources:
             for model in source.load(settings):
                 if source.name and model.source != source.name:
                     model = model.model_copy(update={"source": source.name})
@@ -390,9 +364,3 @@ def _enriched(model: ModelConfig, info: Mapping[str, Any] | None) -> ModelConfig
     if model.provider is None and info.get("litellm_provider"):
         update["provider"] = str(info["litellm_provider"])
     return model.model_copy(update=update) if update else model
-
-
-@hookimpl
-def register_model_sources(register: Callable[[ModelSource], None]) -> None:
-    """The built-in source: the ``models`` of the YAML settings (it wins over plugin sources)."""
-    register(YamlModelSource())

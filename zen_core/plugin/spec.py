@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from zen_core.middleware_chain import Middleware
-    from zen_core.models import ModelSource
-    from zen_core.tools import Tool
+    from zen_core.calls.middleware import Middleware
+    from zen_core.calls.tool import Tool
+    from zen_core.llm.models import ModelSource
 
 PROJECT = "zen"
 hookspec = pluggy.HookspecMarker(PROJECT)
