@@ -64,7 +64,10 @@ class FakeLLMProcess:
         code = "from bench import _serve_fake_llm; _serve_fake_llm()"
         self.process = subprocess.Popen(
             [sys.executable, "-c", code, json.dumps(self.behaviours)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.process.stdout is not None
         self.base_url = self.process.stdout.readline().strip()

@@ -54,9 +54,14 @@ def judge(value: float, ratio: float | None, target: str) -> bool | None:
     if subject is None:
         return None
     return {
-        "<": subject < number, "<=": subject <= number, "≤": subject <= number,
-        ">": subject > number, ">=": subject >= number, "≥": subject >= number,
-        "=": subject == number, "==": subject == number,
+        "<": subject < number,
+        "<=": subject <= number,
+        "≤": subject <= number,
+        ">": subject > number,
+        ">=": subject >= number,
+        "≥": subject >= number,
+        "=": subject == number,
+        "==": subject == number,
     }[op]
 
 
@@ -66,7 +71,12 @@ class Collector:
         self.module = ""
 
     def __call__(
-        self, name: str, value: float, unit: str, reference: float | None = None, reference_name: str = "",
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        reference: float | None = None,
+        reference_name: str = "",
         target: str = "",
     ) -> None:
         value = float(value)

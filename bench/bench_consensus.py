@@ -58,8 +58,15 @@ def _write_config(config_dir: Path, fake: FakeLLM) -> dict[str, list[str]]:
     models = {name: fake.entry(name) for group in names.values() for name in group}
     (config_dir / "models.yaml").write_text(yaml.safe_dump({"models": models}))
     limits = {
-        "llm": {"timeout_s": 60, "num_retries": NUM_RETRIES, "retry_initial_delay_s": RETRY_INITIAL_S,
-                "retry_max_delay_s": 5, "retry_jitter_s": 0, "cooldown_s": 0, "allowed_fails": 1000},
+        "llm": {
+            "timeout_s": 60,
+            "num_retries": NUM_RETRIES,
+            "retry_initial_delay_s": RETRY_INITIAL_S,
+            "retry_max_delay_s": 5,
+            "retry_jitter_s": 0,
+            "cooldown_s": 0,
+            "allowed_fails": 1000,
+        },
         "cache": {"enabled": True, "backend": "local"},
     }
     (config_dir / "limits.yaml").write_text(yaml.safe_dump(limits))
@@ -92,9 +99,12 @@ async def run(report: Report, quick: bool = False) -> None:
         data_dir.mkdir()
         names = _write_config(config_dir, fake)
         env = {
-            "ZEN_CONFIG_DIR": str(config_dir), "ZEN_DATA_DIR": str(data_dir), "ZEN_LOG_LEVEL": "WARNING",
+            "ZEN_CONFIG_DIR": str(config_dir),
+            "ZEN_DATA_DIR": str(data_dir),
+            "ZEN_LOG_LEVEL": "WARNING",
             "ZEN_LOAD_PLUGINS": "zen-tool-consensus",
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_OFFLINE_MODE": "true",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "LITELLM_OFFLINE_MODE": "true",
         }
         async with stdio_client(env) as client:
             await _timed_call(client, {"prompt": "warm up", "models": names["warm"] * 2})
@@ -104,28 +114,53 @@ async def run(report: Report, quick: bool = False) -> None:
             plain = await _median(client, {**base, "enable_cross_feedback": False}, repeats)
             peak = fake.peak_concurrency()
             report("consensus.5x500ms.no_feedback", plain, "ms", one_ms, "one model's latency", "<= 1.2x")
-            report("consensus.5x500ms.no_feedback_vs_sequential", plain, "ms", MODELS * one_ms,
-                   f"sequential {MODELS}×500 ms", "< 0.5x")
+            report(
+                "consensus.5x500ms.no_feedback_vs_sequential",
+                plain,
+                "ms",
+                MODELS * one_ms,
+                f"sequential {MODELS}×500 ms",
+                "< 0.5x",
+            )
 
             refined = await _median(client, {**base, "rounds": 1}, repeats)
             report("consensus.5x500ms.one_feedback_round", refined, "ms", one_ms, "one model's latency", "<= 2.4x")
-            report("consensus.5x500ms.one_feedback_round_vs_sequential", refined, "ms", 2 * MODELS * one_ms,
-                   f"sequential {2 * MODELS}×500 ms", "< 0.5x")
+            report(
+                "consensus.5x500ms.one_feedback_round_vs_sequential",
+                refined,
+                "ms",
+                2 * MODELS * one_ms,
+                f"sequential {2 * MODELS}×500 ms",
+                "< 0.5x",
+            )
             report("consensus.fake_llm_peak_concurrency", peak, "requests", None, "", f">= {MODELS}")
 
             budget_ms = max(_retry_budget_s() * 1000, one_ms)
-            failing = {"prompt": "Adopt it with a failing model?", "models": [*names["ok"][:4], *names["fail"]],
-                       "enable_cross_feedback": False}
+            failing = {
+                "prompt": "Adopt it with a failing model?",
+                "models": [*names["ok"][:4], *names["fail"]],
+                "enable_cross_feedback": False,
+            }
             elapsed, data = await _timed_call(client, failing)
             failed = [m for m in data["models"] if m["status"] != "ok"]
             if len(failed) != 1:
                 raise RuntimeError(f"expected one failed model, got {failed}")
-            report("consensus.failing_model_wall", elapsed, "ms", budget_ms,
-                   f"retry budget ({1 + NUM_RETRIES} attempts + backoff)", "<= 1.2x")
+            report(
+                "consensus.failing_model_wall",
+                elapsed,
+                "ms",
+                budget_ms,
+                f"retry budget ({1 + NUM_RETRIES} attempts + backoff)",
+                "<= 1.2x",
+            )
 
             bounded_ms = (TIMEOUT_S + TIMEOUT_GRACE_S) * 1000
-            slow = {"prompt": "Adopt it with a hanging model?", "models": [*names["ok"][:4], *names["slow"]],
-                    "enable_cross_feedback": False, "timeout_s": TIMEOUT_S}
+            slow = {
+                "prompt": "Adopt it with a hanging model?",
+                "models": [*names["ok"][:4], *names["slow"]],
+                "enable_cross_feedback": False,
+                "timeout_s": TIMEOUT_S,
+            }
             elapsed, data = await _timed_call(client, slow)
             if [m["status"] for m in data["models"]][-1] != "timeout":
                 raise RuntimeError(f"expected the hanging model to time out: {data['models'][-1]}")

@@ -64,8 +64,14 @@ async def _per_call(report: Report, llm: LLMService, router: Any, base_url: str)
     base = statistics.median(times["httpx"])
     for name, values in times.items():
         report(f"llm.per_call.{name}.median", statistics.median(values), "ms", base, "bare httpx POST", "")
-        report(f"llm.per_call.{name}.p95", percentile(values, 95), "ms", percentile(times["httpx"], 95),
-               "bare httpx POST", "")
+        report(
+            f"llm.per_call.{name}.p95",
+            percentile(values, 95),
+            "ms",
+            percentile(times["httpx"], 95),
+            "bare httpx POST",
+            "",
+        )
     added = statistics.median(times["complete"]) - statistics.median(times["router"])
     report("llm.per_call.zen_layer_added_p50", added, "ms", None, "", "< 2")
 
@@ -80,8 +86,14 @@ async def _concurrent(report: Report, llm: LLMService, router: Any) -> None:
         began = time.perf_counter()
         await asyncio.gather(*(llm.complete("slow", _msgs(f"c{round_}.{i}"), cache=False) for i in range(100)))
         zen.append((time.perf_counter() - began) * 1000)
-    report("llm.concurrent100.complete_wall", statistics.median(zen), "ms", statistics.median(ref),
-           "100 concurrent bare Router calls, median of 3", "<= 1.2x reference")
+    report(
+        "llm.concurrent100.complete_wall",
+        statistics.median(zen),
+        "ms",
+        statistics.median(ref),
+        "100 concurrent bare Router calls, median of 3",
+        "<= 1.2x reference",
+    )
 
 
 async def _coalescing(report: Report) -> None:

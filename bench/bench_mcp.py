@@ -79,8 +79,12 @@ def _zen_env(tmp: Path, fake: FakeLLMProcess, *, extra: bool) -> dict[str, str]:
     # the per-call log line is part of the cost; to a file, so stdio runs keep the terminal readable
     (config / "logging.yaml").write_text(json.dumps({"logging": {"file": str(tmp / "calls.log")}}))
     env = {
-        "ZEN_CONFIG_DIR": str(config), "ZEN_DATA_DIR": str(data), "ZEN_LOG_LEVEL": "WARNING",
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_OFFLINE_MODE": "true", "PYTHONPATH": str(ROOT),
+        "ZEN_CONFIG_DIR": str(config),
+        "ZEN_DATA_DIR": str(data),
+        "ZEN_LOG_LEVEL": "WARNING",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_OFFLINE_MODE": "true",
+        "PYTHONPATH": str(ROOT),
     }
     if extra:
         env["ZEN_EXTRA_PLUGINS"] = "bench.bench_mcp"
@@ -95,8 +99,16 @@ def _call(tool: str, model: str, i: int) -> tuple[str, dict[str, Any]]:
 _HANDSHAKE = b"".join(
     json.dumps(m).encode() + b"\n"
     for m in (
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "bench", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     )
@@ -161,8 +173,14 @@ async def cold_start_and_schema(report: Report, env: dict[str, str], runs: int) 
     tools = sorted(t["name"] for t in listing.get("tools", []))
     wire = json.dumps(listing.get("tools", []), separators=(",", ":"), ensure_ascii=False)
     tokens, how = count_tokens(wire)
-    report(f"schema.tools_list_tokens[{','.join(tools)}]", tokens, f"tokens ({how})",
-           ORIGINAL_TOOLS_TOKENS, "original Zen, 12 tools", "< 2000")
+    report(
+        f"schema.tools_list_tokens[{','.join(tools)}]",
+        tokens,
+        f"tokens ({how})",
+        ORIGINAL_TOOLS_TOKENS,
+        "original Zen, 12 tools",
+        "< 2000",
+    )
     report("schema.tools_list_chars", len(wire), "chars", ORIGINAL_TOOLS_CHARS, "original Zen, 12 tools", "")
     return tools
 
@@ -240,8 +258,14 @@ async def concurrency(
             await asyncio.gather(*(_mcp_call(client, tool, SLOW, base + i) for i in range(n)))
             zen.append((time.perf_counter() - started) * 1000)
         calls += 3 * n + min(n, 10)
-        report(f"{figure}.{n}_calls_wall", statistics.median(zen), "ms", statistics.median(ref),
-               f"{n} concurrent bare Router calls, median of 3", "<= 1.3x reference" if n == 100 else "")
+        report(
+            f"{figure}.{n}_calls_wall",
+            statistics.median(zen),
+            "ms",
+            statistics.median(ref),
+            f"{n} concurrent bare Router calls, median of 3",
+            "<= 1.3x reference" if n == 100 else "",
+        )
     return calls
 
 
@@ -279,8 +303,15 @@ def litellm_alone_rss(fake: FakeLLMProcess) -> tuple[float, float]:
         "print(idle, rss_mb(pid))\n"
     )
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_OFFLINE_MODE": "true"}
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(fake.entry(FAST))], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(fake.entry(FAST))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
     return float(out[0]), float(out[1])
 
 
@@ -304,8 +335,10 @@ async def run(report: Report, *, quick: bool = False) -> None:
     from zen_core.testing.mcp import stdio_client
 
     sizes = Sizes.pick(quick)
-    with tempfile.TemporaryDirectory(prefix="zen-bench-mcp-") as tmp, \
-            FakeLLMProcess({FAST: {}, SLOW: {"latency_s": 0.2}}) as fake:
+    with (
+        tempfile.TemporaryDirectory(prefix="zen-bench-mcp-") as tmp,
+        FakeLLMProcess({FAST: {}, SLOW: {"latency_s": 0.2}}) as fake,
+    ):
         plain = _zen_env(Path(tmp), fake, extra=False)
         has_chat = "chat" in await cold_start_and_schema(report, plain, sizes.cold_runs)
         tool = "chat" if has_chat else "bench_llm"

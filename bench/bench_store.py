@@ -41,11 +41,19 @@ class Report(Protocol):
 
 def _turn(i: int) -> Turn:
     if i % 2 == 0:
-        return Turn(role="user", content=f"Question {i}: " + "please look at this code " * 40,
-                    tool="chat", files=[f"/src/module_{i % 7}.py"])
-    return Turn(role="assistant", content=f"Answer {i}: " + "the function returns early because " * 90,
-                tool="chat", model="gpt-5",
-                metadata={"input_tokens": 1800, "output_tokens": 700, "cost_usd": 0.0123})
+        return Turn(
+            role="user",
+            content=f"Question {i}: " + "please look at this code " * 40,
+            tool="chat",
+            files=[f"/src/module_{i % 7}.py"],
+        )
+    return Turn(
+        role="assistant",
+        content=f"Answer {i}: " + "the function returns early because " * 90,
+        tool="chat",
+        model="gpt-5",
+        metadata={"input_tokens": 1800, "output_tokens": 700, "cost_usd": 0.0123},
+    )
 
 
 async def _timed(fn: Callable[[], Awaitable[object]]) -> float:
@@ -95,10 +103,15 @@ async def run(report: Report) -> None:
     history_what = f"{TURNS_PER_THREAD}-turn thread"
     report("store.sqlite.append_turn_p50", sqlite_append, "ms", None, "", "< 5 ms per append")
     report("store.redis.append_turn_p50", redis_append, "ms", sqlite_append, "SQLite append", "< 5 ms per append")
-    report("store.sqlite.history_rebuild_p50", sqlite_history, "ms", None, "",
-           f"< 20 ms for a {history_what}")
-    report("store.redis.history_rebuild_p50", redis_history, "ms", sqlite_history, "SQLite rebuild",
-           f"< 20 ms for a {history_what}")
+    report("store.sqlite.history_rebuild_p50", sqlite_history, "ms", None, "", f"< 20 ms for a {history_what}")
+    report(
+        "store.redis.history_rebuild_p50",
+        redis_history,
+        "ms",
+        sqlite_history,
+        "SQLite rebuild",
+        f"< 20 ms for a {history_what}",
+    )
 
 
 def _print(name: str, value: float, unit: str, reference: float | None, reference_name: str, target: str) -> None:

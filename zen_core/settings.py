@@ -202,9 +202,7 @@ class Settings:
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in (key, *first["loc"]))
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in (key, *e['loc']))}: {e['msg']}" for e in exc.errors()
-            )
+            problems = "; ".join(f"{'.'.join(str(p) for p in (key, *e['loc']))}: {e['msg']}" for e in exc.errors())
             raise ConfigError(problems, source=self.source_of(loc), key=loc) from exc
 
     # -- well-known locations ---------------------------------------------------------------

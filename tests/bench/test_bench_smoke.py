@@ -19,7 +19,10 @@ def test_quick_bench_writes_one_table_and_results_json(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--output", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads(out.read_text())
@@ -29,8 +32,15 @@ def test_quick_bench_writes_one_table_and_results_json(tmp_path: Path) -> None:
     assert all(info["status"] in ("ok", "missing") for info in results["modules"].values()), results["modules"]
     figures = results["figures"]
     names = {f["name"] for f in figures}
-    for prefix in ("cold_start.", "schema.tools_list_tokens", "per_call.stdio.", "per_call.http.",
-                   "concurrency.http.", "memory.rss_idle", "memory.growth_"):
+    for prefix in (
+        "cold_start.",
+        "schema.tools_list_tokens",
+        "per_call.stdio.",
+        "per_call.http.",
+        "concurrency.http.",
+        "memory.rss_idle",
+        "memory.growth_",
+    ):
         assert any(n.startswith(prefix) for n in names), (prefix, sorted(names))
     for fig in figures:
         assert set(fig) == {"module", "name", "value", "unit", "reference", "reference_name", "ratio", "target", "ok"}

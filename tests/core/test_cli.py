@@ -12,7 +12,11 @@ from zen_core.testing.mcp import server_env
 def zen(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "zen_core.cli", *args],
-        env=server_env(env), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        env=server_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -87,7 +91,8 @@ def test_tools_list_does_not_import_litellm(test_tools_env: dict[str, str]) -> N
         "assert result.tools, 'no tools'\n"
         "print('litellm' in sys.modules)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], env=server_env(test_tools_env),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=server_env(test_tools_env), capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

@@ -25,18 +25,21 @@ def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
     }
 
 
-async def test_llm_usage_reaches_log_line_and_metrics(zen_env: dict[str, str], zen_config: ZenConfig,
-                                                      fake_llm: FakeLLM) -> None:
+async def test_llm_usage_reaches_log_line_and_metrics(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
     name = fake_llm.model("obs", text="observed answer", prompt_tokens=11, completion_tokens=7)
     zen_config.write("models.yaml", {"models": {"obs": fake_llm.entry(name)}})
     async with HTTPServerProcess(zen_env) as server:
+
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
             pass  # asking for progress makes chat stream the answer
 
         async with http_client(server.url) as client:
             result: Any = await client.call_tool("chat", {"prompt": "watch me", "model": "obs"})
-            streamed: Any = await client.call_tool("chat", {"prompt": "stream me", "model": "obs"},
-                                                   progress_callback=on_progress)
+            streamed: Any = await client.call_tool(
+                "chat", {"prompt": "stream me", "model": "obs"}, progress_callback=on_progress
+            )
         assert result.is_error is False, result.content[0].text
         assert streamed.is_error is False, streamed.content[0].text
         trace_id = result.structured_content["metadata"]["trace_id"]

@@ -59,22 +59,40 @@ def plugin_path(tmp_path: Path) -> Path:
     """A directory of temporary distributions: good, broken on import, broken hook, typo, two duplicates."""
     root = tmp_path / "site"
     make_distribution(root, "zen-good", {"good": "zen_good"}, {"zen_good": GOOD})
-    make_distribution(root, "zen-broken-import", {"broken": "zen_broken_import"},
-                      {"zen_broken_import": "raise ImportError('needs the missing_dep package')"})
-    make_distribution(root, "zen-bad-hook", {"badhook": "zen_bad_hook"}, {"zen_bad_hook": """
+    make_distribution(
+        root,
+        "zen-broken-import",
+        {"broken": "zen_broken_import"},
+        {"zen_broken_import": "raise ImportError('needs the missing_dep package')"},
+    )
+    make_distribution(
+        root,
+        "zen-bad-hook",
+        {"badhook": "zen_bad_hook"},
+        {
+            "zen_bad_hook": """
         from zen_core import hookimpl
 
         @hookimpl
         def register_tools(register):
             raise ValueError("cannot build my tools")
-    """})
-    make_distribution(root, "zen-typo", {"typo": "zen_typo"}, {"zen_typo": """
+    """
+        },
+    )
+    make_distribution(
+        root,
+        "zen-typo",
+        {"typo": "zen_typo"},
+        {
+            "zen_typo": """
         from zen_core import hookimpl
 
         @hookimpl
         def register_tool(register):
             pass
-    """})
+    """
+        },
+    )
     make_distribution(root, "zen-dup-b", {"dupb": "zen_dup_b"}, {"zen_dup_b": DUPLICATE.replace("{dist}", "b")})
     make_distribution(root, "zen-dup-a", {"dupa": "zen_dup_a"}, {"zen_dup_a": DUPLICATE.replace("{dist}", "a")})
     return root
@@ -83,7 +101,11 @@ def plugin_path(tmp_path: Path) -> Path:
 def run_zen(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "zen_core.cli", *args],
-        env=server_env(env), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        env=server_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 

@@ -15,8 +15,12 @@ from zen_core.testing.pytest_plugin import ZenConfig
 
 PROTOCOL = "2025-11-25"
 HANDSHAKE = [
-    {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+    },
     {"jsonrpc": "2.0", "method": "notifications/initialized"},
 ]
 
@@ -28,8 +32,12 @@ def converse(env: dict[str, str], calls: list[dict[str, Any]]) -> tuple[list[str
     messages = HANDSHAKE + calls
     expected = sum(1 for m in messages if "id" in m)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zen_core.cli", "serve"], env=server_env(env),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "zen_core.cli", "serve"],
+        env=server_env(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
@@ -50,12 +58,19 @@ def converse(env: dict[str, str], calls: list[dict[str, Any]]) -> tuple[list[str
 
 
 def test_stdout_carries_only_json_rpc(test_tools_env: dict[str, str]) -> None:
-    lines, replies, stderr = converse(test_tools_env, [
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-         "params": {"name": "steps", "arguments": {"steps": 2}, "_meta": {"progressToken": "p1"}}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "boom", "arguments": {}}},
-    ])
+    lines, replies, stderr = converse(
+        test_tools_env,
+        [
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "steps", "arguments": {"steps": 2}, "_meta": {"progressToken": "p1"}},
+            },
+            {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "boom", "arguments": {}}},
+        ],
+    )
     assert not any("stray print" in line for line in lines)
     assert "stderr noise 2" in stderr
     progress = [json.loads(x) for x in lines if '"notifications/progress"' in x]
@@ -65,19 +80,31 @@ def test_stdout_carries_only_json_rpc(test_tools_env: dict[str, str]) -> None:
 
 
 @pytest.mark.zen_plugins("zen-tool-chat")
-def test_failing_provider_call_prints_nothing_on_stdout(zen_env: dict[str, str], zen_config: ZenConfig,
-                                                        fake_llm: FakeLLM) -> None:
+def test_failing_provider_call_prints_nothing_on_stdout(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
     """LiteLLM prints to stdout on errors unless silenced; over stdio that would corrupt the protocol."""
     failing = fake_llm.model("fails", status=500, error_message="upstream exploded")
     unpriced = fake_llm.model("unpriced", text="fine")  # no price: LiteLLM's cost lookup also likes to print
     zen_config.write("models.yaml", {"models": {"bad": fake_llm.entry(failing), "odd": fake_llm.entry(unpriced)}})
     zen_config.write("limits.yaml", {"llm": {"num_retries": 0}})
-    _, replies, _ = converse(zen_env, [
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-         "params": {"name": "chat", "arguments": {"prompt": "hi", "model": "bad"}}},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-         "params": {"name": "chat", "arguments": {"prompt": "hi", "model": "odd"}}},
-    ])
+    _, replies, _ = converse(
+        zen_env,
+        [
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "chat", "arguments": {"prompt": "hi", "model": "bad"}},
+            },
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "chat", "arguments": {"prompt": "hi", "model": "odd"}},
+            },
+        ],
+    )
     failed = replies[2]["result"]
     assert failed["isError"] is True
     assert "HTTP 500 from provider" in failed["content"][0]["text"]

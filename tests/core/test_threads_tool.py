@@ -47,11 +47,21 @@ async def test_threads_tool_lists_recent_conversations(zen_env: dict[str, str], 
 
 
 def test_zen_threads_cli(zen_env: dict[str, str], seeded: list[str]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "zen_core.cli", "threads", "--json"], env=server_env(zen_env),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zen_core.cli", "threads", "--json"],
+        env=server_env(zen_env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert [t["id"] for t in json.loads(proc.stdout)] == list(reversed(seeded))
-    table = subprocess.run([sys.executable, "-m", "zen_core.cli", "threads"], env=server_env(zen_env),
-                           capture_output=True, text=True, timeout=60).stdout
+    table = subprocess.run(
+        [sys.executable, "-m", "zen_core.cli", "threads"],
+        env=server_env(zen_env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     assert table.splitlines()[0].startswith("CONTINUATION ID")
     assert seeded[1] in table

@@ -110,9 +110,22 @@ def test_symlink_with_innocent_name_to_a_secret_is_refused(root: Path) -> None:
 
 
 SECRETS = [
-    ".env", ".env.local", "prod.env", ".npmrc", ".pypirc", ".netrc", "id_rsa", "id_ed25519.pub", "server.pem",
-    "tls.key", ".aws/credentials", ".docker/config.json", "gcp-credentials.json", ".git/config",
-    ".ssh/known_hosts", "secrets.yaml",
+    ".env",
+    ".env.local",
+    "prod.env",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "id_rsa",
+    "id_ed25519.pub",
+    "server.pem",
+    "tls.key",
+    ".aws/credentials",
+    ".docker/config.json",
+    "gcp-credentials.json",
+    ".git/config",
+    ".ssh/known_hosts",
+    "secrets.yaml",
 ]
 
 
@@ -172,21 +185,24 @@ def make_tree(base: Path, files: dict[str, str]) -> None:
 
 def test_directory_expansion_honours_gitignore_and_skips_noise(root: Path) -> None:
     project = root / "project"
-    make_tree(project, {
-        ".gitignore": "*.log\nbuild/\n!keep.log\n",
-        "src/app.py": "app\n",
-        "src/.gitignore": "generated.py\n",
-        "src/generated.py": "gen\n",
-        "src/util.py": "util\n",
-        "debug.log": "log\n",
-        "keep.log": "kept\n",
-        "build/out.py": "out\n",
-        "node_modules/pkg/index.js": "js\n",
-        ".venv/lib/site.py": "venv\n",
-        ".github/workflows/ci.yml": "ci\n",
-        ".env": "SECRET=1\n",
-        "README.md": "readme\n",
-    })
+    make_tree(
+        project,
+        {
+            ".gitignore": "*.log\nbuild/\n!keep.log\n",
+            "src/app.py": "app\n",
+            "src/.gitignore": "generated.py\n",
+            "src/generated.py": "gen\n",
+            "src/util.py": "util\n",
+            "debug.log": "log\n",
+            "keep.log": "kept\n",
+            "build/out.py": "out\n",
+            "node_modules/pkg/index.js": "js\n",
+            ".venv/lib/site.py": "venv\n",
+            ".github/workflows/ci.yml": "ci\n",
+            ".env": "SECRET=1\n",
+            "README.md": "readme\n",
+        },
+    )
     (project / "logo.png").write_bytes(b"\x89PNG\x00\x00")
     accepted, refused = resolve_paths([str(project)], allowed_roots=[root])
     rel = [p.relative_to(project).as_posix() for p in accepted]
@@ -282,8 +298,9 @@ def test_unreadable_file_is_excluded_with_reason(root: Path) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(sizes=st.lists(st.integers(min_value=0, max_value=60), max_size=8), budget=st.integers(0, 200))
-def test_fit_never_exceeds_budget_and_accounts_for_every_file(tmp_path_factory: pytest.TempPathFactory,
-                                                              sizes: list[int], budget: int) -> None:
+def test_fit_never_exceeds_budget_and_accounts_for_every_file(
+    tmp_path_factory: pytest.TempPathFactory, sizes: list[int], budget: int
+) -> None:
     base = tmp_path_factory.mktemp("fit")
     paths = []
     for i, size in enumerate(sizes):

@@ -171,8 +171,9 @@ async def test_context_window_and_tokens(one_model: OneModel) -> None:
 
 async def test_a_lone_deployment_is_never_cooled_down(one_model: OneModel, fake_llm: FakeLLM) -> None:
     """One deployment, no fallbacks (called without the Router): failures never lock the model out."""
-    llm, name = one_model(fail_times=2, text="back", limits={"llm": {"num_retries": 0, "allowed_fails": 0,
-                                                                      "cooldown_s": 600}})
+    llm, name = one_model(
+        fail_times=2, text="back", limits={"llm": {"num_retries": 0, "allowed_fails": 0, "cooldown_s": 600}}
+    )
     for _ in range(2):
         with pytest.raises(LLMError) as info:
             await llm.complete("m", USER)

@@ -25,8 +25,15 @@ from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, std
 PLUGINS = "zen-tool-chat,zen-tool-consensus"
 #: Quick retries so fault tests stay fast; the values under test are what the config says.
 LIMITS: dict[str, Any] = {
-    "llm": {"timeout_s": 20, "num_retries": 1, "retry_initial_delay_s": 0.01, "retry_max_delay_s": 0.05,
-            "retry_jitter_s": 0.0, "cooldown_s": 0, "allowed_fails": 1000},
+    "llm": {
+        "timeout_s": 20,
+        "num_retries": 1,
+        "retry_initial_delay_s": 0.01,
+        "retry_max_delay_s": 0.05,
+        "retry_jitter_s": 0.0,
+        "cooldown_s": 0,
+        "allowed_fails": 1000,
+    },
     "cache": {"enabled": False},
 }
 
@@ -88,11 +95,17 @@ def make_rig(
     for d in (config, data, root):
         d.mkdir(parents=True, exist_ok=True)
     rig = Rig(
-        env=server_env({
-            "ZEN_CONFIG_DIR": str(config), "ZEN_DATA_DIR": str(data), "ZEN_LOG_LEVEL": "WARNING",
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_OFFLINE_MODE": "true", "ZEN_LOAD_PLUGINS": PLUGINS,
-            **(env or {}),
-        }),
+        env=server_env(
+            {
+                "ZEN_CONFIG_DIR": str(config),
+                "ZEN_DATA_DIR": str(data),
+                "ZEN_LOG_LEVEL": "WARNING",
+                "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                "LITELLM_OFFLINE_MODE": "true",
+                "ZEN_LOAD_PLUGINS": PLUGINS,
+                **(env or {}),
+            }
+        ),
         fake=fake,
         root=root,
     )

@@ -152,8 +152,10 @@ async def _sigterm_mid_calls(rig: Rig, calls: int) -> list[Any]:
     async def client_side() -> None:
         async with rig.http() as client:
             await client.list_tools()  # as agents do; the SDK client would otherwise list tools mid-call
-            tasks = [asyncio.create_task(client.call_tool("chat", {"prompt": f"drain {i}", "model": "slow"}))
-                     for i in range(calls)]
+            tasks = [
+                asyncio.create_task(client.call_tool("chat", {"prompt": f"drain {i}", "model": "slow"}))
+                for i in range(calls)
+            ]
             await wait_until(lambda: rig.calls("slow") == calls, "all calls reach the fake")
             assert rig.server is not None and rig.server.process is not None
             rig.server.process.send_signal(signal.SIGTERM)
@@ -188,8 +190,9 @@ async def test_sigterm_mid_calls_leaves_the_store_consistent(rig_factory: Any) -
         # every call that reached the model finished during the drain: 5 whole conversations, no half ones
         assert sorted(t["turn_count"] for t in threads) == [2] * 5, text_of(listed)
         assert sorted(t["first_prompt"] for t in threads) == [f"drain {i}" for i in range(5)]
-        again = await client.call_tool("chat", {"prompt": "after restart", "model": "ok",
-                                                "continuation_id": threads[0]["id"]})
+        again = await client.call_tool(
+            "chat", {"prompt": "after restart", "model": "ok", "continuation_id": threads[0]["id"]}
+        )
         assert again.is_error is False, text_of(again)
         listed = await client.call_tool("threads", {"limit": 20})
         counts = {t["id"]: t["turn_count"] for t in listed.structured_content["data"]["threads"]}

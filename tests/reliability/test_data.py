@@ -26,11 +26,14 @@ async def test_concurrent_continuations_lose_no_turn_across_restarts(rig_factory
         async with rig.http() as client:
             first = await client.call_tool("chat", {"prompt": "start token-start", "model": "short"})
             thread_id = first.structured_content["data"]["continuation_id"]
-            results = await asyncio.gather(*(
-                client.call_tool("chat", {"prompt": f"writer token-w{i:02d}", "model": "short",
-                                          "continuation_id": thread_id})
-                for i in range(WRITERS)
-            ))
+            results = await asyncio.gather(
+                *(
+                    client.call_tool(
+                        "chat", {"prompt": f"writer token-w{i:02d}", "model": "short", "continuation_id": thread_id}
+                    )
+                    for i in range(WRITERS)
+                )
+            )
             assert [r.is_error for r in results] == [False] * WRITERS, [text_of(r)[:200] for r in results]
             assert await turn_count(client, thread_id) == 2 + 2 * WRITERS
 
@@ -41,8 +44,9 @@ async def test_concurrent_continuations_lose_no_turn_across_restarts(rig_factory
                 assert await turn_count(client, thread_id) == 2 + 2 * WRITERS
 
         async with rig.http() as client:
-            last = await client.call_tool("chat", {"prompt": "final token-end", "model": "echo",
-                                                   "continuation_id": thread_id})
+            last = await client.call_tool(
+                "chat", {"prompt": "final token-end", "model": "echo", "continuation_id": thread_id}
+            )
             assert last.is_error is False, text_of(last)
             # the echo model answers with the messages it got: the whole history, every writer's turn in it
             sent = set(re.findall(r"token-(w\d\d|start|end)", text_of(last)))

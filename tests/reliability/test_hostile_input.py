@@ -24,8 +24,19 @@ from .conftest import Rig, make_rig, text_of
 pytestmark = pytest.mark.zen_plugins("zen-tool-chat", "zen-tool-consensus")
 T = TypeVar("T")
 CALL_TIMEOUT_S = 30.0
-HOSTILE_STRINGS = ["ok", "../../../../etc/passwd", "/etc/shadow", "~/.ssh/id_rsa", "/proc/self/environ",
-                   "\x00", "' OR 1=1 --", "{{7*7}}", "a" * 5000, "😀" * 50, ""]
+HOSTILE_STRINGS = [
+    "ok",
+    "../../../../etc/passwd",
+    "/etc/shadow",
+    "~/.ssh/id_rsa",
+    "/proc/self/environ",
+    "\x00",
+    "' OR 1=1 --",
+    "{{7*7}}",
+    "a" * 5000,
+    "😀" * 50,
+    "",
+]
 
 
 class LoopThread:
@@ -85,8 +96,12 @@ def from_schema(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrate
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM) -> Iterator[Rig]:
-    rig = make_rig(tmp_path_factory.mktemp("hostile"), fake_llm_server, {"ok": {"text": "fine"}},
-                   env={"ZEN_LOAD_PLUGINS": "zen-tool-chat,zen-tool-consensus"})
+    rig = make_rig(
+        tmp_path_factory.mktemp("hostile"),
+        fake_llm_server,
+        {"ok": {"text": "fine"}},
+        env={"ZEN_LOAD_PLUGINS": "zen-tool-chat,zen-tool-consensus"},
+    )
     (rig.root / "notes.txt").write_text("harmless project notes\n")
     (rig.root / ".env").write_text("OPENAI_API_KEY=sk-in-dotenv-0123456789\n")
     yield rig.start()
@@ -161,10 +176,16 @@ def test_path_traversal_and_secret_files_are_refused(
 def test_provider_keys_never_reach_the_logs(tmp_path: Path, fake_llm: FakeLLM) -> None:
     secret, env_secret = "sk-zen-config-key-4f9a8b7c6d5e", "sk-zen-env-key-0a1b2c3d4e5f"
     rig = make_rig(
-        tmp_path, fake_llm,
-        {"ok": {"text": "fine", "entry": {"api_key": secret}},
-         "denied": {"status": 401, "error_message": f"Incorrect API key provided: {secret}",
-                    "entry": {"api_key": "os.environ/ZEN_TEST_PROVIDER_KEY"}}},
+        tmp_path,
+        fake_llm,
+        {
+            "ok": {"text": "fine", "entry": {"api_key": secret}},
+            "denied": {
+                "status": 401,
+                "error_message": f"Incorrect API key provided: {secret}",
+                "entry": {"api_key": "os.environ/ZEN_TEST_PROVIDER_KEY"},
+            },
+        },
         env={"ZEN_LOG_LEVEL": "DEBUG", "ZEN_TEST_PROVIDER_KEY": env_secret, "OPENAI_API_KEY": env_secret},
     )
     (Path(rig.env["ZEN_CONFIG_DIR"]) / "logging.yaml").write_text(yaml.safe_dump({"logging": {"level": "DEBUG"}}))

@@ -38,7 +38,8 @@ async def test_thread_survives_a_restart(zen_env: dict[str, str], echo_model: st
 
 @pytest.mark.redis
 async def test_redis_outage_is_a_clear_error_and_service_recovers(
-    zen_env: dict[str, str], echo_model: str,
+    zen_env: dict[str, str],
+    echo_model: str,
 ) -> None:
     with RedisServer(persistent=True) as redis:
         env = {**zen_env, "ZEN_REDIS_URL": redis.url}

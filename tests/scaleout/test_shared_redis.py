@@ -26,21 +26,32 @@ def models(fake_llm: FakeLLM) -> dict[str, str]:
 
 @pytest.fixture
 def instances(
-    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM, models: dict[str, str], redis_url: str,
+    zen_env: dict[str, str],
+    zen_config: ZenConfig,
+    fake_llm: FakeLLM,
+    models: dict[str, str],
+    redis_url: str,
     tmp_path: Any,
 ) -> Iterator[tuple[HTTPServerProcess, HTTPServerProcess]]:
-    zen_config.write("models.yaml", {"models": {
-        "plain": fake_llm.entry(models["plain"]),
-        "limited": fake_llm.entry(models["limited"]),
-        "pricey": fake_llm.entry(models["pricey"], input_cost_per_token=1e-7, output_cost_per_token=1e-3),
-    }})
-    zen_config.write("limits.yaml", {
-        "llm": {"num_retries": 0},
-        "rate_limits": {"max_wait_s": 0.3, "window_s": 3600,
-                        "per_model": {"limited": {"requests_per_minute": 3}}},
-        "cache": {"enabled": True, "backend": "auto"},
-        "budgets": {"daily_limit_usd": 0.05},
-    })
+    zen_config.write(
+        "models.yaml",
+        {
+            "models": {
+                "plain": fake_llm.entry(models["plain"]),
+                "limited": fake_llm.entry(models["limited"]),
+                "pricey": fake_llm.entry(models["pricey"], input_cost_per_token=1e-7, output_cost_per_token=1e-3),
+            }
+        },
+    )
+    zen_config.write(
+        "limits.yaml",
+        {
+            "llm": {"num_retries": 0},
+            "rate_limits": {"max_wait_s": 0.3, "window_s": 3600, "per_model": {"limited": {"requests_per_minute": 3}}},
+            "cache": {"enabled": True, "backend": "auto"},
+            "budgets": {"daily_limit_usd": 0.05},
+        },
+    )
     env_a = {**zen_env, "ZEN_REDIS_URL": redis_url, "ZEN_DATA_DIR": str(tmp_path / "data-a")}
     env_b = {**zen_env, "ZEN_REDIS_URL": redis_url, "ZEN_DATA_DIR": str(tmp_path / "data-b")}
     with HTTPServerProcess(env_a) as a, HTTPServerProcess(env_b) as b:
@@ -54,7 +65,9 @@ async def chat(server: HTTPServerProcess, **arguments: Any) -> Any:
 
 
 async def test_conversation_started_on_a_continues_on_b(
-    instances: tuple[HTTPServerProcess, HTTPServerProcess], fake_llm: FakeLLM, models: dict[str, str],
+    instances: tuple[HTTPServerProcess, HTTPServerProcess],
+    fake_llm: FakeLLM,
+    models: dict[str, str],
 ) -> None:
     a, b = instances
     first = await chat(a, prompt="remember the word zebra", model="plain")
@@ -68,7 +81,9 @@ async def test_conversation_started_on_a_continues_on_b(
 
 
 async def test_cache_written_by_a_is_hit_by_b(
-    instances: tuple[HTTPServerProcess, HTTPServerProcess], fake_llm: FakeLLM, models: dict[str, str],
+    instances: tuple[HTTPServerProcess, HTTPServerProcess],
+    fake_llm: FakeLLM,
+    models: dict[str, str],
 ) -> None:
     a, b = instances
     first = await chat(a, prompt="cache me", model="plain")
@@ -83,7 +98,9 @@ async def test_cache_written_by_a_is_hit_by_b(
 
 
 async def test_rate_limit_is_shared_by_both_instances(
-    instances: tuple[HTTPServerProcess, HTTPServerProcess], fake_llm: FakeLLM, models: dict[str, str],
+    instances: tuple[HTTPServerProcess, HTTPServerProcess],
+    fake_llm: FakeLLM,
+    models: dict[str, str],
 ) -> None:
     a, b = instances
     for server, n in ((a, 1), (b, 2), (a, 3)):
@@ -98,7 +115,9 @@ async def test_rate_limit_is_shared_by_both_instances(
 
 
 async def test_budget_spent_on_a_is_seen_by_b(
-    instances: tuple[HTTPServerProcess, HTTPServerProcess], fake_llm: FakeLLM, models: dict[str, str],
+    instances: tuple[HTTPServerProcess, HTTPServerProcess],
+    fake_llm: FakeLLM,
+    models: dict[str, str],
 ) -> None:
     a, b = instances
     spent = await chat(a, prompt="spend", model="pricey")

@@ -14,8 +14,9 @@ from zen_core.testing.pytest_plugin import ZenConfig
 pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
 
 
-async def test_each_key_sees_only_its_own_threads(zen_env: dict[str, str], zen_config: ZenConfig,
-                                                  fake_llm: FakeLLM) -> None:
+async def test_each_key_sees_only_its_own_threads(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
     zen_config.write("models.yaml", {"models": {"m": fake_llm.entry(fake_llm.model("priv"))}})
     keys = KeyFile(zen_config.dir)
     alice, bob = keys.add("alice"), keys.add("bob")

@@ -30,9 +30,16 @@ def models(fake_llm: FakeLLM, zen_config: ZenConfig) -> dict[str, str]:
     name = fake_llm.model("pool", text="noted")
     slow = fake_llm.model("slow", text="slow answer", latency_s=1.5)
     echo = fake_llm.model("echo", echo=True)
-    zen_config.write("models.yaml", {"models": {
-        "plain": fake_llm.entry(name), "slow": fake_llm.entry(slow), "echo": fake_llm.entry(echo),
-    }})
+    zen_config.write(
+        "models.yaml",
+        {
+            "models": {
+                "plain": fake_llm.entry(name),
+                "slow": fake_llm.entry(slow),
+                "echo": fake_llm.entry(echo),
+            }
+        },
+    )
     return {"plain": name, "slow": slow, "echo": echo}
 
 
@@ -152,9 +159,11 @@ async def test_load_on_the_pool_no_errors_no_crosstalk_no_leaked_fds(
     await asyncio.sleep(1.0)  # the closed connections' sockets go away
     after_first = sum(fds(pid) for pid in workers)
     await round_of(tokens[300:])
-    await wait_until(lambda: sum(fds(pid) for pid in workers) <= after_first + 60,
-                     f"the workers hold at most 60 more file descriptors than the {after_first} after the first "
-                     "round", within_s=15)
+    await wait_until(
+        lambda: sum(fds(pid) for pid in workers) <= after_first + 60,
+        f"the workers hold at most 60 more file descriptors than the {after_first} after the first round",
+        within_s=15,
+    )
     # the fake echoes the messages it was sent: each answer must carry its own token and no other
     found = {token: set(re.findall(r"tok-\d{4}-[0-9a-f]{6}", text)) for token, text in answers.items()}
     assert len(found) == 600
@@ -167,8 +176,11 @@ async def test_a_dead_worker_is_replaced(pool: HTTPServerProcess) -> None:
     before = children(pool.process.pid)
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
-    await wait_until(lambda: len(now := children(pool.process.pid)) == 2 and victim not in now,
-                     "a new worker replaces the killed one", within_s=60)
+    await wait_until(
+        lambda: len(now := children(pool.process.pid)) == 2 and victim not in now,
+        "a new worker replaces the killed one",
+        within_s=60,
+    )
     assert any(re.search(rf"pid {victim}\) exited with code -9; restarting", line) for line in pool.stderr_lines)
     for i in range(4):
         reply = await chat(pool, prompt=f"after the crash {i}", model="plain")
@@ -213,11 +225,23 @@ def test_the_worker_count_comes_from_the_settings(zen_env: dict[str, str], model
 
 def test_bad_worker_counts_are_refused(zen_env: dict[str, str]) -> None:
     env = {**os.environ, **zen_env}
-    zero = subprocess.run(zen_command("serve", "--http", "--port", "0", "--workers", "0"), env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    zero = subprocess.run(
+        zen_command("serve", "--http", "--port", "0", "--workers", "0"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert zero.returncode == 2 and "--workers" in zero.stderr and "x>=1" in zero.stderr
-    words = subprocess.run(zen_command("serve", "--http", "--port", "0"), env={**env, "ZEN_SERVER__WORKERS": "many"},
-                           capture_output=True, text=True, timeout=60, check=False)
+    words = subprocess.run(
+        zen_command("serve", "--http", "--port", "0"),
+        env={**env, "ZEN_SERVER__WORKERS": "many"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert words.returncode == 1
     assert "server.workers must be a whole number of at least 1, not 'many'" in words.stderr
 
@@ -234,8 +258,9 @@ def run_pool(tmp_path: Path, worker_code: str, count: int = 2, timeout: float = 
         f"pool = WorkerPool(sock, {count}, drain_s=1.0, command=[sys.executable, {str(script)!r}])\n"
         "sys.exit(pool.run('ready'))\n"
     )
-    return subprocess.run([sys.executable, "-c", supervisor], capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-c", supervisor], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 READY = (

@@ -151,10 +151,7 @@ async def test_concurrent_appends_to_one_thread_lose_nothing(make_store: StoreFa
     thread = await store_a.threads.create("chat")
     # Two store objects stand for two processes / instances sharing the backend.
     results = await asyncio.gather(
-        *(
-            (store_a if i % 2 else store_b).threads.add_turn(thread.id, user(f"turn {i}"))
-            for i in range(40)
-        )
+        *((store_a if i % 2 else store_b).threads.add_turn(thread.id, user(f"turn {i}")) for i in range(40))
     )
     assert sorted(results) == list(range(1, 41))
     contents = [t.content for t in (await store_b.threads.get(thread.id)).turns]

@@ -20,8 +20,12 @@ def words(text: str) -> int:
 
 def make_thread(turns: list[Turn]) -> Thread:
     return Thread(
-        id="6f1c1d2e-0000-4000-8000-000000000000", tool="chat", created_at=NOW, updated_at=NOW,
-        expires_at=NOW + timedelta(hours=1), turns=turns,
+        id="6f1c1d2e-0000-4000-8000-000000000000",
+        tool="chat",
+        created_at=NOW,
+        updated_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        turns=turns,
     )
 
 
@@ -106,12 +110,24 @@ def test_property_budget_respected_and_newest_suffix_kept(sizes: list[int], budg
 def test_thread_table_and_ages() -> None:
     summaries = [
         ThreadSummary(
-            id="6f1c1d2e-0000-4000-8000-000000000001", tool="codereview", first_prompt="Review the auth module " * 8,
-            models=["gpt-5", "o3"], created_at=NOW, updated_at=NOW, age_seconds=3 * 3600 + 300, turn_count=4,
+            id="6f1c1d2e-0000-4000-8000-000000000001",
+            tool="codereview",
+            first_prompt="Review the auth module " * 8,
+            models=["gpt-5", "o3"],
+            created_at=NOW,
+            updated_at=NOW,
+            age_seconds=3 * 3600 + 300,
+            turn_count=4,
         ),
         ThreadSummary(
-            id="6f1c1d2e-0000-4000-8000-000000000002", tool="chat", first_prompt="", models=[],
-            created_at=NOW, updated_at=NOW, age_seconds=42, turn_count=0,
+            id="6f1c1d2e-0000-4000-8000-000000000002",
+            tool="chat",
+            first_prompt="",
+            models=[],
+            created_at=NOW,
+            updated_at=NOW,
+            age_seconds=42,
+            turn_count=0,
         ),
     ]
     table = format_thread_table(summaries).splitlines()

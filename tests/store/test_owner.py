@@ -12,10 +12,12 @@ StoreFactory = Callable[..., Awaitable[Store]]
 
 async def test_list_threads_filters_by_owner(make_store: StoreFactory) -> None:
     store = await make_store()
-    alice = await store.threads.create("chat", initial_context={"owner": "alice"},
-                                       turns=[Turn(role="user", content="alice's question")])
-    bob = await store.threads.create("chat", initial_context={"owner": "bob"},
-                                     turns=[Turn(role="user", content="bob's question")])
+    alice = await store.threads.create(
+        "chat", initial_context={"owner": "alice"}, turns=[Turn(role="user", content="alice's question")]
+    )
+    bob = await store.threads.create(
+        "chat", initial_context={"owner": "bob"}, turns=[Turn(role="user", content="bob's question")]
+    )
     nobody = await store.threads.create("chat", turns=[Turn(role="user", content="stdio question")])
 
     def ids(summaries: list[Any]) -> list[str]:

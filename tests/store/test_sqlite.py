@@ -80,8 +80,15 @@ async def test_two_processes_appending_to_one_thread_lose_no_turn(tmp_path: Path
     per_process = 60
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _APPENDER, str(path), thread.id, name, str(per_process),
-            cwd=REPO, stderr=subprocess.PIPE,
+            sys.executable,
+            "-c",
+            _APPENDER,
+            str(path),
+            thread.id,
+            name,
+            str(per_process),
+            cwd=REPO,
+            stderr=subprocess.PIPE,
         )
         for name in ("a", "b")
     ]

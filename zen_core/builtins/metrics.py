@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from zen_core.plugin.host import ZenHost
 
+
 def _error_code(response: ToolResponse) -> str:
     data = response.data
     if isinstance(data, dict) and isinstance(data.get("error"), dict):

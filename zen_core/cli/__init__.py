@@ -12,9 +12,14 @@ from zen_core.cli.run import call, serve
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="zen")
-@click.option("--log-level", envvar="ZEN_LOG_LEVEL", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Log level (logs go to stderr, never stdout).")
+@click.option(
+    "--log-level",
+    envvar="ZEN_LOG_LEVEL",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Log level (logs go to stderr, never stdout).",
+)
 def main(log_level: str) -> None:
     """Zen: an MCP server that lets your coding agent consult other LLMs."""
     configure_logging(log_level)

@@ -52,12 +52,14 @@ def tools(as_json: bool) -> None:
     rows = []
     for name, entry in sorted(host.tools.items()):
         schema = {"name": name, "description": entry.tool.description, "inputSchema": entry.tool.input_schema()}
-        rows.append({
-            "name": name,
-            "description": entry.tool.description,
-            "plugin": entry.distribution or entry.plugin,
-            "schema_tokens": schema_tokens(schema),
-        })
+        rows.append(
+            {
+                "name": name,
+                "description": entry.tool.description,
+                "plugin": entry.distribution or entry.plugin,
+                "schema_tokens": schema_tokens(schema),
+            }
+        )
     if as_json:
         echo_json(rows)
         return

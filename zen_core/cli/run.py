@@ -24,17 +24,36 @@ if TYPE_CHECKING:
 @click.option("--http", "use_http", is_flag=True, help="Serve Streamable HTTP at /mcp instead of stdio.")
 @click.option("--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to bind (HTTP).")
 @click.option("--port", default=8765, show_default=True, type=int, help="Port to bind (HTTP); 0 picks a free one.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Server processes sharing the port (HTTP) [default: server.workers, 1].")
-@click.option("--drain", default=30.0, show_default=True, type=float,
-              help="Seconds in-flight calls get to finish on SIGTERM (HTTP).")
-@click.option("--metrics-port", type=int, default=None,
-              help="Also serve Prometheus metrics on 127.0.0.1:PORT (stdio; HTTP serves /metrics itself).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Server processes sharing the port (HTTP) [default: server.workers, 1].",
+)
+@click.option(
+    "--drain",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="Seconds in-flight calls get to finish on SIGTERM (HTTP).",
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Also serve Prometheus metrics on 127.0.0.1:PORT (stdio; HTTP serves /metrics itself).",
+)
 @click.option("--worker-fd", type=int, default=None, hidden=True)
 @click.option("--ready-fd", type=int, default=None, hidden=True)
 def serve(
-    use_http: bool, bind_host: str, port: int, workers: int | None, drain: float, metrics_port: int | None,
-    worker_fd: int | None, ready_fd: int | None,
+    use_http: bool,
+    bind_host: str,
+    port: int,
+    workers: int | None,
+    drain: float,
+    metrics_port: int | None,
+    worker_fd: int | None,
+    ready_fd: int | None,
 ) -> None:
     """Run the MCP server (stdio by default, the transport agents spawn)."""
     if worker_fd is not None:

@@ -44,29 +44,87 @@ __all__ = [
 ]
 
 RefusalKind = Literal[
-    "relative", "outside_roots", "symlink_escape", "secret", "missing", "binary", "too_large", "unreadable",
+    "relative",
+    "outside_roots",
+    "symlink_escape",
+    "secret",
+    "missing",
+    "binary",
+    "too_large",
+    "unreadable",
     "limit",
 ]
 
 #: Directory names never entered when a directory is expanded (hidden directories are skipped too).
-SKIPPED_DIRS = frozenset({
-    "node_modules", "__pycache__", "venv", "env", "site-packages", "dist", "build", "target", "vendor",
-    "bower_components", "coverage", "htmlcov",
-})
+SKIPPED_DIRS = frozenset(
+    {
+        "node_modules",
+        "__pycache__",
+        "venv",
+        "env",
+        "site-packages",
+        "dist",
+        "build",
+        "target",
+        "vendor",
+        "bower_components",
+        "coverage",
+        "htmlcov",
+    }
+)
 
 #: File-name patterns (lower-cased ``fnmatch``) refused as secrets unless ``allow_secrets`` is set.
 SECRET_NAMES = (
-    ".env", ".env.*", "*.env", ".envrc", ".npmrc", ".pypirc", ".netrc", "_netrc", ".pgpass", ".git-credentials",
-    "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_rsa.*", "id_dsa.*", "id_ecdsa.*", "id_ed25519.*",
-    "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
-    "credentials", "*credentials*.json", "credentials.y*ml", "credentials.toml", "credentials.ini", "*.tfvars",
-    "secrets.json", "secrets.y*ml", "secrets.toml", "secrets.ini", "*.secret", "*.secrets",
-    "service-account*.json", "htpasswd", ".htpasswd",
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "_netrc",
+    ".pgpass",
+    ".git-credentials",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "id_rsa.*",
+    "id_dsa.*",
+    "id_ecdsa.*",
+    "id_ed25519.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.kdbx",
+    "credentials",
+    "*credentials*.json",
+    "credentials.y*ml",
+    "credentials.toml",
+    "credentials.ini",
+    "*.tfvars",
+    "secrets.json",
+    "secrets.y*ml",
+    "secrets.toml",
+    "secrets.ini",
+    "*.secret",
+    "*.secrets",
+    "service-account*.json",
+    "htpasswd",
+    ".htpasswd",
 )
 #: Relative path suffixes refused as secrets (matched against the last path components).
 SECRET_SUFFIXES = (
-    (".aws", "credentials"), (".aws", "config"), (".docker", "config.json"), (".kube", "config"),
-    (".ssh", "*"), (".gnupg", "*"), (".config", "gh", "hosts.yml"),
+    (".aws", "credentials"),
+    (".aws", "config"),
+    (".docker", "config.json"),
+    (".kube", "config"),
+    (".ssh", "*"),
+    (".gnupg", "*"),
+    (".config", "gh", "hosts.yml"),
 )
 
 _SNIFF_BYTES = 8192
@@ -162,7 +220,7 @@ def is_secret(path: Path | str) -> str | None:
             return f"secret file (matches '{pattern}')"
     for suffix in SECRET_SUFFIXES:
         if len(parts) >= len(suffix) and all(
-            fnmatch.fnmatchcase(part, pat) for part, pat in zip(parts[-len(suffix):], suffix, strict=True)
+            fnmatch.fnmatchcase(part, pat) for part, pat in zip(parts[-len(suffix) :], suffix, strict=True)
         ):
             return f"secret file (matches '{'/'.join(suffix)}')"
     return None
@@ -182,8 +240,15 @@ def _is_binary(path: Path) -> bool:
 
 # -- resolution --------------------------------------------------------------------------------
 class _Resolver:
-    def __init__(self, roots: Sequence[Path], allow_secrets: bool, expand_dirs: bool, skip_binary: bool,
-                 max_file_bytes: int, max_files: int) -> None:
+    def __init__(
+        self,
+        roots: Sequence[Path],
+        allow_secrets: bool,
+        expand_dirs: bool,
+        skip_binary: bool,
+        max_file_bytes: int,
+        max_files: int,
+    ) -> None:
         self.roots = _unique(roots)
         self.allow_secrets = allow_secrets
         self.expand_dirs = expand_dirs
@@ -200,24 +265,39 @@ class _Resolver:
     def check(self, raw: str, requested: bool) -> Path | None:
         """The real path of ``raw`` when it may be read, else ``None`` (after recording why)."""
         if not os.path.isabs(raw):
-            self.refuse(raw, "not an absolute path; pass the full path (e.g. /home/me/project/file.py)",
-                        "relative", requested)
+            self.refuse(
+                raw, "not an absolute path; pass the full path (e.g. /home/me/project/file.py)", "relative", requested
+            )
             return None
         given = Path(os.path.normpath(raw))
         secret = None if self.allow_secrets else is_secret(given)
         if secret:
-            self.refuse(raw, f"{secret}; refused to protect credentials. Paste the non-secret parts "
-                             "into the prompt instead", "secret", requested)
+            self.refuse(
+                raw,
+                f"{secret}; refused to protect credentials. Paste the non-secret parts into the prompt instead",
+                "secret",
+                requested,
+            )
             return None
         real = Path(os.path.realpath(given))
         if not _inside(real, self.roots):
             if real != given and _inside(given, self.roots):
-                self.refuse(raw, f"symlink that resolves to {real}, outside the allowed roots "
-                                 f"({_roots_hint(self.roots)}); add that directory to files.allowed_roots "
-                                 "if the model may read it", "symlink_escape", requested)
+                self.refuse(
+                    raw,
+                    f"symlink that resolves to {real}, outside the allowed roots "
+                    f"({_roots_hint(self.roots)}); add that directory to files.allowed_roots "
+                    "if the model may read it",
+                    "symlink_escape",
+                    requested,
+                )
             else:
-                self.refuse(raw, f"outside the allowed roots ({_roots_hint(self.roots)}); add the directory "
-                                 "to files.allowed_roots (env ZEN_FILES__ALLOWED_ROOTS)", "outside_roots", requested)
+                self.refuse(
+                    raw,
+                    f"outside the allowed roots ({_roots_hint(self.roots)}); add the directory "
+                    "to files.allowed_roots (env ZEN_FILES__ALLOWED_ROOTS)",
+                    "outside_roots",
+                    requested,
+                )
             return None
         if not real.exists():
             self.refuse(raw, "no such file or directory; check the path", "missing", requested)
@@ -245,8 +325,12 @@ class _Resolver:
             return
         if len(self.accepted) >= self.max_files:
             if not self.full:
-                self.refuse(shown, f"not read, nor any file after it: more than {self.max_files} files; pass "
-                                   "fewer or narrower paths", "limit", requested)
+                self.refuse(
+                    shown,
+                    f"not read, nor any file after it: more than {self.max_files} files; pass fewer or narrower paths",
+                    "limit",
+                    requested,
+                )
             self.full = True
             return
         try:
@@ -255,8 +339,9 @@ class _Resolver:
                 self.refuse(shown, "not a regular file", "unreadable", requested)
                 return
             if size > self.max_file_bytes:
-                self.refuse(shown, f"too large ({size:,} bytes; the limit is {self.max_file_bytes:,})",
-                            "too_large", requested)
+                self.refuse(
+                    shown, f"too large ({size:,} bytes; the limit is {self.max_file_bytes:,})", "too_large", requested
+                )
                 return
             if self.skip_binary and _is_binary(real):
                 self.refuse(shown, "binary file, skipped (only text files are sent)", "binary", requested)
@@ -272,7 +357,8 @@ class _Resolver:
             here = Path(dirpath)
             ignores.load(here)
             dirnames[:] = sorted(
-                d for d in dirnames
+                d
+                for d in dirnames
                 if not d.startswith(".") and d not in SKIPPED_DIRS and not ignores.ignored(here / d, True)
             )
             for name in sorted(filenames):
@@ -344,8 +430,9 @@ def resolve_paths(
     """Check ``paths`` and expand directories; returns the readable files (real paths, in request order,
     each once) and the refused paths with reasons. Blocking: run it in a thread from async code.
     """
-    resolver = _Resolver([Path(r) for r in allowed_roots], allow_secrets, expand_dirs, skip_binary,
-                         max_file_bytes, max_files)
+    resolver = _Resolver(
+        [Path(r) for r in allowed_roots], allow_secrets, expand_dirs, skip_binary, max_file_bytes, max_files
+    )
     for raw in paths:
         resolver.add(str(raw))
     return ResolvedPaths(list(resolver.accepted), resolver.refused)
@@ -391,11 +478,14 @@ def fit_files(
         cost = count_tokens(block) + (sep_cost if blocks else 0)
         left = budget_tokens - used
         if cost > left:
-            excluded.append(ExcludedFile(
-                str(item),
-                f"needs {cost:,} tokens but only {max(left, 0):,} of the {budget_tokens:,}-token file budget were left",
-                cost,
-            ))
+            excluded.append(
+                ExcludedFile(
+                    str(item),
+                    f"needs {cost:,} tokens but only {max(left, 0):,} of the "
+                    f"{budget_tokens:,}-token file budget were left",
+                    cost,
+                )
+            )
             continue
         blocks.append(block)
         included.append(str(item))

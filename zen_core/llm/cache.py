@@ -14,6 +14,7 @@ from zen_core.llm.config import CacheSettings
 log = logging.getLogger("zen.llm")
 T = TypeVar("T")
 
+
 class ResponseCache:
     """Whole answers stored under Zen's request key in a LiteLLM cache backend: in-process by default,
     Redis (shared by every instance) when configured.

@@ -18,31 +18,35 @@ if TYPE_CHECKING:
 def record(model: str, started: float, result: Completion | None = None, error: BaseException | None = None) -> None:
     """Record one finished (or failed) call on the current tool call (no-op outside a tool call)."""
     if result is not None:
-        record_llm_call({
-            "model": model,
-            "model_used": result.model_used,
-            "prompt_tokens": result.usage.prompt_tokens,
-            "completion_tokens": result.usage.completion_tokens,
-            "cost_usd": result.cost_usd,
-            "cost_known": result.cost_known,
-            "latency_ms": result.latency_ms,
-            "cache_hit": result.cache_hit,
-            "error": None,
-            "rate_limit_wait_s": 0.0,
-        })
+        record_llm_call(
+            {
+                "model": model,
+                "model_used": result.model_used,
+                "prompt_tokens": result.usage.prompt_tokens,
+                "completion_tokens": result.usage.completion_tokens,
+                "cost_usd": result.cost_usd,
+                "cost_known": result.cost_known,
+                "latency_ms": result.latency_ms,
+                "cache_hit": result.cache_hit,
+                "error": None,
+                "rate_limit_wait_s": 0.0,
+            }
+        )
         return
-    record_llm_call({
-        "model": model,
-        "model_used": None,
-        "prompt_tokens": 0,
-        "completion_tokens": 0,
-        "cost_usd": 0.0,
-        "cost_known": True,
-        "latency_ms": (time.perf_counter() - started) * 1000,
-        "cache_hit": False,
-        "error": type(error).__name__ if error is not None else "unknown",
-        "rate_limit_wait_s": 0.0,
-    })
+    record_llm_call(
+        {
+            "model": model,
+            "model_used": None,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost_usd": 0.0,
+            "cost_known": True,
+            "latency_ms": (time.perf_counter() - started) * 1000,
+            "cache_hit": False,
+            "error": type(error).__name__ if error is not None else "unknown",
+            "rate_limit_wait_s": 0.0,
+        }
+    )
 
 
 async def recorded(stream: AsyncIterator[str], model: str, holder: CompletionStream) -> AsyncGenerator[str, None]:

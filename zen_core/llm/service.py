@@ -285,8 +285,16 @@ class LLMService:
         started = time.perf_counter()
         try:
             result = await self._complete_shared(
-                model, messages, temperature, max_tokens, reasoning_effort, timeout_s, cache, metadata,
-                max_cost_usd, params,
+                model,
+                messages,
+                temperature,
+                max_tokens,
+                reasoning_effort,
+                timeout_s,
+                cache,
+                metadata,
+                max_cost_usd,
+                params,
             )
         except Exception as exc:
             llm_events.record(model, started, error=exc)

@@ -104,12 +104,18 @@ class WorkerPool:
                 dead = [w for w in self.workers if w.process.poll() is not None]
                 if dead:
                     w = dead[0]
-                    print(f"Zen worker {w.index} exited during start-up (code {w.process.returncode}); stopping.",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"Zen worker {w.index} exited during start-up (code {w.process.returncode}); stopping.",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     return False
                 if time.monotonic() > deadline:
-                    print(f"Zen workers not ready after {self.startup_timeout_s:.0f} s; stopping.", file=sys.stderr,
-                          flush=True)
+                    print(
+                        f"Zen workers not ready after {self.startup_timeout_s:.0f} s; stopping.",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     return False
                 readable, _, _ = select.select([ready_read], [], [], 0.1)
                 if readable:
@@ -145,11 +151,18 @@ class WorkerPool:
                 lived = time.monotonic() - worker.started
                 worker.fast_exits = worker.fast_exits + 1 if lived < FAST_EXIT_S else 0
                 if worker.fast_exits >= MAX_FAST_EXITS:
-                    print(f"Zen worker {worker.index} exited {worker.fast_exits} times within {FAST_EXIT_S:.0f} s "
-                          f"of starting (last code {code}); stopping.", file=sys.stderr, flush=True)
+                    print(
+                        f"Zen worker {worker.index} exited {worker.fast_exits} times within {FAST_EXIT_S:.0f} s "
+                        f"of starting (last code {code}); stopping.",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     return 1
-                print(f"Zen worker {worker.index} (pid {worker.process.pid}) exited with code {code}; restarting.",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"Zen worker {worker.index} (pid {worker.process.pid}) exited with code {code}; restarting.",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 worker.process = self._spawn(worker.index)
                 worker.started = time.monotonic()
         return 0

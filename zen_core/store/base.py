@@ -129,8 +129,13 @@ class ThreadStore(ABC):
         self._check_new_turns(thread_id, 0, len(turn_list))
         now = time.time()
         thread = Thread(
-            id=thread_id, parent_id=parent_id, tool=tool, created_at=from_epoch(now), updated_at=from_epoch(now),
-            expires_at=from_epoch(now + self.ttl_seconds), initial_context=with_owner(initial_context),
+            id=thread_id,
+            parent_id=parent_id,
+            tool=tool,
+            created_at=from_epoch(now),
+            updated_at=from_epoch(now),
+            expires_at=from_epoch(now + self.ttl_seconds),
+            initial_context=with_owner(initial_context),
             turns=turn_list,
         )
         await self._insert(thread, now)

@@ -203,8 +203,13 @@ class RedisThreadStore(ThreadStore):
         # The first prompt is only used when the thread has none yet (decided inside the script).
         candidate = first_prompt_of(turn_list, {}) if any(t.role == "user" for t in turn_list) else ""
         args: list[str | int] = [
-            thread_id, repr(time.time()), self._ttl_ms, self.max_turns, candidate,
-            "\n".join(merge_models([], turn_list)), *(t.model_dump_json() for t in turn_list),
+            thread_id,
+            repr(time.time()),
+            self._ttl_ms,
+            self.max_turns,
+            candidate,
+            "\n".join(merge_models([], turn_list)),
+            *(t.model_dump_json() for t in turn_list),
         ]
         with self._conn.guard():
             result = int(
@@ -259,10 +264,14 @@ class RedisThreadStore(ThreadStore):
                     if len(summaries) < limit:
                         summaries.append(
                             ThreadSummary(
-                                id=tid, tool=tool, first_prompt=prompt or "",
+                                id=tid,
+                                tool=tool,
+                                first_prompt=prompt or "",
                                 models=[m for m in (models or "").split("\n") if m],
-                                created_at=from_epoch(float(created)), updated_at=from_epoch(float(updated)),
-                                age_seconds=max(0.0, now - float(created)), turn_count=int(count),
+                                created_at=from_epoch(float(created)),
+                                updated_at=from_epoch(float(updated)),
+                                age_seconds=max(0.0, now - float(created)),
+                                turn_count=int(count),
                             )
                         )
                 if gone:

@@ -110,9 +110,7 @@ class SQLiteDatabase:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             # Conversations contain code and prompts: keep the file private to the user.
             os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-        conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:
             use_wal(conn, within_s=BUSY_TIMEOUT_S)
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -121,8 +119,7 @@ class SQLiteDatabase:
                 version = int(conn.execute("PRAGMA user_version").fetchone()[0])
                 if version > SCHEMA_VERSION:
                     raise sqlite3.DatabaseError(
-                        f"schema version {version} was written by a newer Zen"
-                        f" (this one knows {SCHEMA_VERSION})"
+                        f"schema version {version} was written by a newer Zen (this one knows {SCHEMA_VERSION})"
                     )
                 for statement in _SCHEMA:
                     conn.execute(statement)
@@ -230,8 +227,16 @@ class SQLiteThreadStore(ThreadStore):
                 conn.execute(
                     "INSERT INTO threads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        thread.id, thread.parent_id, thread.tool, now, now, expires, len(turns), _dumps(context),
-                        first_prompt_of(turns, context), json.dumps(merge_models([], turns)),
+                        thread.id,
+                        thread.parent_id,
+                        thread.tool,
+                        now,
+                        now,
+                        expires,
+                        len(turns),
+                        _dumps(context),
+                        first_prompt_of(turns, context),
+                        json.dumps(merge_models([], turns)),
                     ),
                 )
                 conn.executemany(
@@ -261,9 +266,14 @@ class SQLiteThreadStore(ThreadStore):
             raise self._not_found(thread_id)
         (parent_id, tool, created, updated, expires, context), turns = found
         return Thread(
-            id=thread_id, parent_id=parent_id, tool=tool, created_at=from_epoch(created),
-            updated_at=from_epoch(updated), expires_at=from_epoch(expires),
-            initial_context=json.loads(context), turns=[Turn.model_validate_json(t) for t in turns],
+            id=thread_id,
+            parent_id=parent_id,
+            tool=tool,
+            created_at=from_epoch(created),
+            updated_at=from_epoch(updated),
+            expires_at=from_epoch(expires),
+            initial_context=json.loads(context),
+            turns=[Turn.model_validate_json(t) for t in turns],
         )
 
     async def add_turns(self, thread_id: str, turns: Sequence[Turn]) -> int:
@@ -294,8 +304,12 @@ class SQLiteThreadStore(ThreadStore):
                     "UPDATE threads SET turn_count = ?, updated_at = ?, expires_at = ?, first_prompt = ?,"
                     " models = ? WHERE id = ?",
                     (
-                        count + len(rows), now, now + self.ttl_seconds, first_prompt,
-                        json.dumps(merge_models(json.loads(models), turn_list)), thread_id,
+                        count + len(rows),
+                        now,
+                        now + self.ttl_seconds,
+                        first_prompt,
+                        json.dumps(merge_models(json.loads(models), turn_list)),
+                        thread_id,
                     ),
                 )
                 return int(count) + len(rows)
@@ -329,9 +343,14 @@ class SQLiteThreadStore(ThreadStore):
         now, rows = await self._db.run(_list)
         return [
             ThreadSummary(
-                id=tid, tool=tool, first_prompt=prompt, models=json.loads(models),
-                created_at=from_epoch(created), updated_at=from_epoch(updated),
-                age_seconds=max(0.0, now - created), turn_count=count,
+                id=tid,
+                tool=tool,
+                first_prompt=prompt,
+                models=json.loads(models),
+                created_at=from_epoch(created),
+                updated_at=from_epoch(updated),
+                age_seconds=max(0.0, now - created),
+                turn_count=count,
             )
             for tid, tool, prompt, models, created, updated, count in rows
         ]

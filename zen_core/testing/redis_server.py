@@ -84,9 +84,23 @@ class RedisServer:
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def _args(self, workdir: str) -> list[str]:
-        args = [self.binary or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--daemonize", "no", "--loglevel", "warning", "--dir", workdir,
-                "--appendonly", "yes" if self.persistent else "no"]
+        args = [
+            self.binary or "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+            "--dir",
+            workdir,
+            "--appendonly",
+            "yes" if self.persistent else "no",
+        ]
         if self.persistent:
             args += ["--appendfsync", "always"]
         if self.password:

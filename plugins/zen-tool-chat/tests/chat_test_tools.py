@@ -29,8 +29,10 @@ class NotesTool(Tool[NotesRequest]):
     async def execute(self, request: NotesRequest, ctx: ToolContext) -> ToolResponse:
         if request.continuation_id:
             thread = await ctx.threads.get(request.continuation_id)
-            turns = [{"role": t.role, "tool": t.tool, "model": t.model, "content": t.content, "files": t.files}
-                     for t in thread.turns]
+            turns = [
+                {"role": t.role, "tool": t.tool, "model": t.model, "content": t.content, "files": t.files}
+                for t in thread.turns
+            ]
             return ToolResponse(data={"tool": thread.tool, "turns": turns})
         thread = await ctx.threads.create(
             "notes",

@@ -97,10 +97,21 @@ def chat_server(fake_llm_server: FakeLLM, tmp_path_factory: pytest.TempPathFacto
         "broken": fake.model("broken", status=500, error_message="upstream exploded"),
     }
     models: dict[str, dict[str, Any]] = {
-        "chatty": {"fake": names["chatty"], "aliases": ["ch"], "context_window": 8000, "max_output_tokens": 1000,
-                   "supports_vision": False, "supports_thinking": True},
-        "eyes": {"fake": names["eyes"], "context_window": 8000, "max_output_tokens": 1000,
-                 "supports_vision": True, "supports_thinking": False},
+        "chatty": {
+            "fake": names["chatty"],
+            "aliases": ["ch"],
+            "context_window": 8000,
+            "max_output_tokens": 1000,
+            "supports_vision": False,
+            "supports_thinking": True,
+        },
+        "eyes": {
+            "fake": names["eyes"],
+            "context_window": 8000,
+            "max_output_tokens": 1000,
+            "supports_vision": True,
+            "supports_thinking": False,
+        },
         "small": {"fake": names["small"], "context_window": 3000, "max_output_tokens": 400},
         "stream": {"fake": names["stream"], "context_window": 8000, "max_output_tokens": 1000},
         "long": {"fake": names["long"], "context_window": 8000, "max_output_tokens": 4000},

@@ -158,8 +158,9 @@ async def test_refused_paths_stop_the_call(chat_server: ChatServer, kind: str, m
     else:
         path = str(root / "missing.py")
     before = chat_server.fake.calls(chat_server.models["chatty"])
-    result = await chat(chat_server, prompt="Review", model="chatty", files=[str(make_file(root / "ok.py", "ok\n")),
-                                                                            path])
+    result = await chat(
+        chat_server, prompt="Review", model="chatty", files=[str(make_file(root / "ok.py", "ok\n")), path]
+    )
     assert result.is_error
     assert f"- {path}: " in text(result) and message in text(result)
     assert [r["kind"] for r in result.structured_content["data"]["error"]["refused"]] == [kind]
@@ -185,15 +186,19 @@ async def test_continuation_across_tools(chat_server: ChatServer) -> None:
     async with chat_server.client() as client:
         started = await client.call_tool("notes", {"note": "note from the notes tool", "files": [str(b)]})
         cid = data(started)["continuation_id"]
-        answer = await client.call_tool("chat", {"prompt": "what did notes say?", "model": "chatty",
-                                                 "continuation_id": cid})
+        answer = await client.call_tool(
+            "chat", {"prompt": "what did notes say?", "model": "chatty", "continuation_id": cid}
+        )
         assert ok(answer)["continuation_id"] == cid
         seen = chat_server.user_text("chatty")
         assert "note from the notes tool" in seen and "noted: note from the notes tool" in seen
         assert seen.count("CROSS_MARKER = 7") == 1
         turns = data(await client.call_tool("notes", {"continuation_id": cid}))["turns"]
     assert [(t["tool"], t["role"]) for t in turns] == [
-        ("notes", "user"), ("notes", "assistant"), ("chat", "user"), ("chat", "assistant")
+        ("notes", "user"),
+        ("notes", "assistant"),
+        ("chat", "user"),
+        ("chat", "assistant"),
     ]
     assert turns[3]["model"] == "chatty" and turns[3]["content"] == "hello from chatty"
 

@@ -23,8 +23,13 @@ from zen_core.store import Thread
 HISTORY_SHARE = 0.4
 #: Tokens kept free for the section markers around history, files and request.
 FRAMING_TOKENS = 64
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-               ".webp": "image/webp"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
 MAX_IMAGE_BYTES = 20_000_000
 DATA_URL = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$")
 #: Refusals of a path the agent named that stop the call (binary/too large ones are only reported).
@@ -41,8 +46,10 @@ class Budget:
     input_tokens: int
 
     def describe(self) -> str:
-        return (f"model {self.model}: context window {self.context_window:,} tokens, "
-                f"{self.answer_tokens:,} kept for the answer")
+        return (
+            f"model {self.model}: context window {self.context_window:,} tokens, "
+            f"{self.answer_tokens:,} kept for the answer"
+        )
 
 
 @dataclass
@@ -87,11 +94,14 @@ def image_parts(ctx: ToolContext, images: list[str], roots: list[Path]) -> tuple
     for url in images:
         if url.startswith("data:"):
             if not DATA_URL.match(url):
-                raise ToolError("An image data URL must look like data:image/png;base64,... (png, jpeg, gif or "
-                                "webp).", code="bad_image")
+                raise ToolError(
+                    "An image data URL must look like data:image/png;base64,... (png, jpeg, gif or webp).",
+                    code="bad_image",
+                )
             parts.append({"type": "image_url", "image_url": {"url": url}})
-    accepted, refused = resolve_paths(paths, allowed_roots=roots, expand_dirs=False, skip_binary=False,
-                                      max_file_bytes=MAX_IMAGE_BYTES)
+    accepted, refused = resolve_paths(
+        paths, allowed_roots=roots, expand_dirs=False, skip_binary=False, max_file_bytes=MAX_IMAGE_BYTES
+    )
     if refused:
         raise _refusal_error(refused, "images")
     for path in accepted:
@@ -143,8 +153,10 @@ def prepare(
         out.skipped += [r.as_dict() for r in old_refused]
     fitted = fit_files(accepted, budget_tokens=max(left, 0), count_tokens=count)
     out.included = fitted.included
-    out.excluded = [{**e.as_dict(), "reason": f"{e.reason} ({budget.describe()})" if e.tokens else e.reason}
-                    for e in fitted.excluded]
+    out.excluded = [
+        {**e.as_dict(), "reason": f"{e.reason} ({budget.describe()})" if e.tokens else e.reason}
+        for e in fitted.excluded
+    ]
     if fitted.text:
         sections.append(f"=== FILES ===\n{fitted.text}\n=== END OF FILES ===")
     if out.excluded:

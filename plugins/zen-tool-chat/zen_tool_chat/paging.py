@@ -55,6 +55,8 @@ def page_info(number: int, total: int, continuation_id: str) -> dict[str, Any]:
 
 def page_footer(number: int, total: int, continuation_id: str) -> str:
     if number < total:
-        return (f"[Page {number} of {total} of a long answer. For the next page call chat with "
-                f'continuation_id="{continuation_id}" and page={number + 1}.]')
+        return (
+            f"[Page {number} of {total} of a long answer. For the next page call chat with "
+            f'continuation_id="{continuation_id}" and page={number + 1}.]'
+        )
     return f"[Page {number} of {total}: the end of the answer.]"

@@ -59,19 +59,26 @@ class ChatTool(Tool[ChatRequest]):
         if request.thinking_mode and cfg.supports_thinking:
             effort = REASONING_EFFORT[request.thinking_mode]
         completion = await self._ask(ctx, model, prepared, request, effort)
-        user = Turn(role="user", content=request.prompt, files=request.files, images=prepared.images, tool=TOOL,
-                    metadata={"inline_images": len(request.images) - len(prepared.images)})
+        user = Turn(
+            role="user",
+            content=request.prompt,
+            files=request.files,
+            images=prepared.images,
+            tool=TOOL,
+            metadata={"inline_images": len(request.images) - len(prepared.images)},
+        )
         facts = {**_facts(completion, effort), "metadata": completion.metadata()}
         answer_meta: dict[str, Any] = {"facts": _facts(completion, effort), "files_included": prepared.included}
         _, pages = self._render(ctx, completion.text, "", prepared, facts)
         if pages:
             answer_meta["page_chars"] = pages
-        assistant = Turn(role="assistant", content=completion.text, tool=TOOL, model=completion.model_used,
-                         metadata=answer_meta)
+        assistant = Turn(
+            role="assistant", content=completion.text, tool=TOOL, model=completion.model_used, metadata=answer_meta
+        )
         if thread is None:
-            created = await ctx.threads.create(TOOL, initial_context={"prompt": request.prompt,
-                                                                      "files": request.files},
-                                               turns=[user, assistant])
+            created = await ctx.threads.create(
+                TOOL, initial_context={"prompt": request.prompt, "files": request.files}, turns=[user, assistant]
+            )
             thread_id = created.id
         else:
             await ctx.threads.add_turns(thread.id, [user, assistant])
@@ -88,11 +95,18 @@ class ChatTool(Tool[ChatRequest]):
                 f"{'false' if cfg.supports_vision is False else 'unknown'} for it). Use a vision model (listmodels "
                 "marks them 'vision'), call again without images, or set supports_vision: true for the model in "
                 "models.yaml if it does accept images.",
-                code="vision_unsupported", details={"model": cfg.name},
+                code="vision_unsupported",
+                details={"model": cfg.name},
             )
         prepared = prepare(
-            ctx, model=model, system=ctx.prompt("chat.system"), prompt=request.prompt, files=request.files,
-            images=request.images, thread=thread, max_tokens=request.max_tokens,
+            ctx,
+            model=model,
+            system=ctx.prompt("chat.system"),
+            prompt=request.prompt,
+            files=request.files,
+            images=request.images,
+            thread=thread,
+            max_tokens=request.max_tokens,
         )
         return cfg, prepared
 
@@ -121,10 +135,13 @@ class ChatTool(Tool[ChatRequest]):
         )
 
     # -- the call ------------------------------------------------------------------------------
-    async def _ask(self, ctx: ToolContext, model: str, prepared: Prepared, request: ChatRequest,
-                   effort: str | None) -> Any:
+    async def _ask(
+        self, ctx: ToolContext, model: str, prepared: Prepared, request: ChatRequest, effort: str | None
+    ) -> Any:
         kwargs: dict[str, Any] = {
-            "temperature": request.temperature, "max_tokens": request.max_tokens, "reasoning_effort": effort,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "reasoning_effort": effort,
             "metadata": {"tool": TOOL, "trace_id": ctx.trace_id},
         }
         if ctx.progress_callback is None:
@@ -150,8 +167,14 @@ class ChatTool(Tool[ChatRequest]):
 
     # -- rendering -----------------------------------------------------------------------------
     def _render(
-        self, ctx: ToolContext, answer: str, thread_id: str, prepared: Prepared | None, facts: dict[str, Any],
-        page_chars: int | None = None, number: int = 1,
+        self,
+        ctx: ToolContext,
+        answer: str,
+        thread_id: str,
+        prepared: Prepared | None,
+        facts: dict[str, Any],
+        page_chars: int | None = None,
+        number: int = 1,
     ) -> tuple[ToolResponse, int | None]:
         """The response for page ``number``; pages when the whole answer would exceed the client's limit.
 
@@ -167,8 +190,9 @@ class ChatTool(Tool[ChatRequest]):
             page_chars = page_size(limit, estimate_tokens(empty))
         pages = split_pages(answer, page_chars)
         if not 1 <= number <= len(pages):
-            raise ToolError(f"Page {number} does not exist: the answer has {len(pages)} page(s).",
-                            code="page_not_found")
+            raise ToolError(
+                f"Page {number} does not exist: the answer has {len(pages)} page(s).", code="page_not_found"
+            )
         return _response(pages[number - 1], shown_id, prepared, facts, (number, len(pages))), page_chars
 
     # -- later pages ---------------------------------------------------------------------------
@@ -176,14 +200,17 @@ class ChatTool(Tool[ChatRequest]):
         if not request.continuation_id:
             raise ToolError('"page" needs the "continuation_id" of the paged answer.', code="invalid_arguments")
         thread = await ctx.threads.get(request.continuation_id)
-        turn = next((t for t in reversed(thread.turns) if t.role == "assistant" and t.metadata.get("page_chars")),
-                    None)
+        turn = next((t for t in reversed(thread.turns) if t.role == "assistant" and t.metadata.get("page_chars")), None)
         if turn is None:
-            raise ToolError(f"Conversation {thread.id} has no paged answer; page is only for answers that said "
-                            "they have more pages.", code="page_not_found")
+            raise ToolError(
+                f"Conversation {thread.id} has no paged answer; page is only for answers that said "
+                "they have more pages.",
+                code="page_not_found",
+            )
         facts = {**turn.metadata.get("facts", {}), "metadata": {"from_stored_answer": True}}
-        return self._render(ctx, turn.content, thread.id, None, facts, int(turn.metadata["page_chars"]),
-                            request.page or 1)[0]
+        return self._render(
+            ctx, turn.content, thread.id, None, facts, int(turn.metadata["page_chars"]), request.page or 1
+        )[0]
 
 
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
@@ -194,8 +221,13 @@ INLINE_PROMPT_CHARS = 8_000
 def _light(request: ChatRequest, ctx: ToolContext, thread: Thread | None) -> bool:
     """Whether preparing this call blocks for no noticeable time: no files, images or history, a short
     prompt, and LiteLLM already loaded (model info and tokenizer in memory)."""
-    return (not request.files and not request.images and thread is None
-            and len(request.prompt) <= INLINE_PROMPT_CHARS and ctx.llm.ready)
+    return (
+        not request.files
+        and not request.images
+        and thread is None
+        and len(request.prompt) <= INLINE_PROMPT_CHARS
+        and ctx.llm.ready
+    )
 
 
 def _model_config(ctx: ToolContext, model: str) -> Any:
@@ -221,10 +253,14 @@ def _facts(completion: Any, effort: str | None) -> dict[str, Any]:
     return facts
 
 
-def _response(answer: str, thread_id: str, prepared: Prepared | None, facts: dict[str, Any],
-              page: tuple[int, int] | None) -> ToolResponse:
-    data: dict[str, Any] = {"answer": answer, "continuation_id": thread_id,
-                            **{k: v for k, v in facts.items() if k != "metadata"}}
+def _response(
+    answer: str, thread_id: str, prepared: Prepared | None, facts: dict[str, Any], page: tuple[int, int] | None
+) -> ToolResponse:
+    data: dict[str, Any] = {
+        "answer": answer,
+        "continuation_id": thread_id,
+        **{k: v for k, v in facts.items() if k != "metadata"},
+    }
     footer: list[str] = []
     if prepared is not None:
         data["files"] = {"included": prepared.included, "excluded": prepared.excluded, "skipped": prepared.skipped}
@@ -236,5 +272,6 @@ def _response(answer: str, thread_id: str, prepared: Prepared | None, facts: dic
         data["page"] = page_info(page[0], page[1], thread_id)
         footer.append(page_footer(page[0], page[1], thread_id))
     footer.append(f"continuation_id: {thread_id} (pass it to chat or another Zen tool to continue)")
-    return ToolResponse(data=data, text=answer + "\n\n---\n" + "\n".join(footer),
-                        metadata=dict(facts.get("metadata", {})))
+    return ToolResponse(
+        data=data, text=answer + "\n\n---\n" + "\n".join(footer), metadata=dict(facts.get("metadata", {}))
+    )

@@ -9,9 +9,9 @@ from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.llm_fixtures import TEST_LIMITS
 
 
-def configure(zen_config: Any, fake: FakeLLM, limits: dict[str, Any] | None = None, **models: dict[str, Any]) -> dict[
-    str, str
-]:
+def configure(
+    zen_config: Any, fake: FakeLLM, limits: dict[str, Any] | None = None, **models: dict[str, Any]
+) -> dict[str, str]:
     """Give each Zen model name (keyword) a fresh fake model with the given behaviour.
 
     Returns Zen name → the fake's model name (what the fake server records requests under).

@@ -38,8 +38,9 @@ async def test_stances_cross_feedback_progress_continuation_and_files(
     question = "Should we add a write-through cache in front of the orders DB?"
     models = ["alpha:for", {"model": "beta", "stance": "against"}, "gamma"]
     async with stdio_client(zen_env) as client:
-        result = await client.call_tool("consensus", {"prompt": question, "models": models},
-                                        progress_callback=on_progress)
+        result = await client.call_tool(
+            "consensus", {"prompt": question, "models": models}, progress_callback=on_progress
+        )
         payload = data(result)
         entries = by_label(payload)
         assert list(entries) == ["alpha:for", "beta:against", "gamma"]
@@ -84,11 +85,16 @@ async def test_stances_cross_feedback_progress_continuation_and_files(
         # The consensus is a conversation: a follow-up sees the earlier question and answers.
         thread_id = payload["continuation_id"]
         assert thread_id
-        follow = await client.call_tool("consensus", {
-            "prompt": "And with a 5 minute TTL instead?", "models": ["alpha", "gamma"],
-            "continuation_id": thread_id, "enable_cross_feedback": False,
-            "files": [str(project / "cache.py"), str(project / ".env")],
-        })
+        follow = await client.call_tool(
+            "consensus",
+            {
+                "prompt": "And with a 5 minute TTL instead?",
+                "models": ["alpha", "gamma"],
+                "continuation_id": thread_id,
+                "enable_cross_feedback": False,
+                "files": [str(project / "cache.py"), str(project / ".env")],
+            },
+        )
         again = data(follow)
         assert again["continuation_id"] == thread_id
         assert again["history_turns"] == 2
@@ -114,32 +120,49 @@ async def test_repeats_on_disagreement_and_synthesis(
     )
     async with stdio_client(zen_env) as client:
         # The same model twice: two independent calls (never one answer served from cache).
-        twice = data(await client.call_tool("consensus", {
-            "prompt": "Move to Postgres?", "models": ["yes", "yes"], "enable_cross_feedback": False}))
+        twice = data(
+            await client.call_tool(
+                "consensus", {"prompt": "Move to Postgres?", "models": ["yes", "yes"], "enable_cross_feedback": False}
+            )
+        )
         assert list(by_label(twice)) == ["yes#1", "yes#2"]
         assert fake_llm.calls(names["yes"]) == 2
         assert twice["agreement"]["level"] == "unanimous"
         assert twice["cross_feedback"]["rounds_requested"] == 0
 
         # on_disagreement: answers that already agree skip the refine round…
-        agree = data(await client.call_tool("consensus", {
-            "prompt": "Move to Postgres now?", "models": ["yes", "also"], "cross_feedback": "on_disagreement"}))
+        agree = data(
+            await client.call_tool(
+                "consensus",
+                {"prompt": "Move to Postgres now?", "models": ["yes", "also"], "cross_feedback": "on_disagreement"},
+            )
+        )
         assert agree["cross_feedback"]["rounds_run"] == 0
         assert agree["cross_feedback"]["skipped_reason"] == "answers already agree"
         assert fake_llm.calls(names["also"]) == 1
         assert fake_llm.calls(names["yes"]) == 3
 
         # …and answers that disagree run it.
-        split = data(await client.call_tool("consensus", {
-            "prompt": "Move to Postgres today?", "models": ["yes", "nope"], "cross_feedback": "on_disagreement"}))
+        split = data(
+            await client.call_tool(
+                "consensus",
+                {"prompt": "Move to Postgres today?", "models": ["yes", "nope"], "cross_feedback": "on_disagreement"},
+            )
+        )
         assert split["cross_feedback"]["rounds_run"] == 1
         assert fake_llm.calls(names["nope"]) == 2
         assert split["agreement"]["level"] == "split"
 
         # A synthesiser merges the final answers, told the measured agreement.
-        merged = await client.call_tool("consensus", {
-            "prompt": "Postgres or SQLite?", "models": ["yes", "nope"], "synthesize_with": "judge",
-            "enable_cross_feedback": False})
+        merged = await client.call_tool(
+            "consensus",
+            {
+                "prompt": "Postgres or SQLite?",
+                "models": ["yes", "nope"],
+                "synthesize_with": "judge",
+                "enable_cross_feedback": False,
+            },
+        )
         synthesis = data(merged)["synthesis"]
         assert synthesis["status"] == "ok"
         assert synthesis["text"].startswith("Agreements: both want backups.")
@@ -184,8 +207,11 @@ async def test_failures_are_reported_in_place(zen_env: dict[str, str], zen_confi
         assert failed.structured_content["data"]["error"]["code"] == "all_models_failed"
 
         # A per-model timeout: the slow model is reported as timed out, the other answers.
-        timed = data(await client.call_tool("consensus", {
-            "prompt": "Add a queue now?", "models": ["good", "slow"], "timeout_s": 1}))
+        timed = data(
+            await client.call_tool(
+                "consensus", {"prompt": "Add a queue now?", "models": ["good", "slow"], "timeout_s": 1}
+            )
+        )
         slow = by_label(timed)["slow"]
         assert slow["status"] == "timeout"
         assert slow["phases"][0]["error"]["code"] in {"timeout", "llm_timeout"}
@@ -195,8 +221,9 @@ async def test_failures_are_reported_in_place(zen_env: dict[str, str], zen_confi
         assert fake_llm.calls(names["slow"]) >= 1
 
         # A failing synthesiser: the cause is named and the answers are still returned.
-        synth = await client.call_tool("consensus", {
-            "prompt": "Add a queue later?", "models": ["good", "other"], "synthesize_with": "badsynth"})
+        synth = await client.call_tool(
+            "consensus", {"prompt": "Add a queue later?", "models": ["good", "other"], "synthesize_with": "badsynth"}
+        )
         result = data(synth)
         assert synth.structured_content["status"] == "partial"
         assert result["synthesis"]["status"] == "error"
@@ -211,14 +238,22 @@ async def test_failures_are_reported_in_place(zen_env: dict[str, str], zen_confi
 @pytest.mark.zen_plugins("zen-tool-consensus", "zen-tool-chat")
 async def test_chat_continues_a_consensus(zen_env: dict[str, str], zen_config: Any, fake_llm: FakeLLM) -> None:
     names = configure(
-        zen_config, fake_llm, left=answer("Go left.", "support"), right=answer("Go right.", "oppose"),
+        zen_config,
+        fake_llm,
+        left=answer("Go left.", "support"),
+        right=answer("Go right.", "oppose"),
         helper={"text": "Following up on the consensus."},
     )
     async with stdio_client(zen_env) as client:
-        payload = data(await client.call_tool("consensus", {
-            "prompt": "Left or right?", "models": ["left", "right"], "enable_cross_feedback": False}))
-        chat = await client.call_tool("chat", {
-            "prompt": "Summarise the disagreement.", "model": "helper", "continuation_id": payload["continuation_id"]})
+        payload = data(
+            await client.call_tool(
+                "consensus", {"prompt": "Left or right?", "models": ["left", "right"], "enable_cross_feedback": False}
+            )
+        )
+        chat = await client.call_tool(
+            "chat",
+            {"prompt": "Summarise the disagreement.", "model": "helper", "continuation_id": payload["continuation_id"]},
+        )
     assert chat.is_error is False, chat.content[0].text
     sent = messages_text(fake_llm.last_request(names["helper"]))
     assert "Left or right?" in sent and "Go right." in sent

@@ -40,8 +40,12 @@ class Consensus:
         seed = secrets.randbits(32)
         self.rng = random.Random(seed)
         rounds = min(request.rounds, int(ctx.settings.get("max_rounds", MAX_ROUNDS)))
-        self.run_state = Run(self.people, rounds_requested=rounds if request.enable_cross_feedback else 0,
-                             synthesis_model=request.synthesize_with, shuffle_seed=seed)
+        self.run_state = Run(
+            self.people,
+            rounds_requested=rounds if request.enable_cross_feedback else 0,
+            synthesis_model=request.synthesize_with,
+            shuffle_seed=seed,
+        )
         self.timeout_s = request.timeout_s or _float_or_none(ctx.settings.get("timeout_s"))
 
     async def run(self) -> ToolResponse:
@@ -49,11 +53,12 @@ class Consensus:
         state, request = self.run_state, self.request
         max_models = int(self.ctx.settings.get("max_models", MAX_MODELS))
         if len(self.people) > max_models:
-            raise ToolError(f"consensus takes at most {max_models} models (plugin setting max_models); "
-                            f"got {len(self.people)}", code="invalid_arguments")
+            raise ToolError(
+                f"consensus takes at most {max_models} models (plugin setting max_models); got {len(self.people)}",
+                code="invalid_arguments",
+            )
         thread = await self._thread()
-        context = await gather_context(self.ctx, [p.model for p in self.people], request.files, request.images,
-                                       thread)
+        context = await gather_context(self.ctx, [p.model for p in self.people], request.files, request.images, thread)
         state.files, state.history_turns = context.report, context.history_turns
         first = {p.index: self._first_messages(p, context) for p in self.people}
         steps = len(self.people) * (1 + state.rounds_requested) + (1 if request.synthesize_with else 0)
@@ -84,18 +89,26 @@ class Consensus:
                     images = []
             except Exception:  # unknown model: it fails in place when called
                 pass
-        user = user_content(self.request.prompt, history=context.history, context=context.files_text,
-                            images=images)
+        user = user_content(self.request.prompt, history=context.history, context=context.files_text, images=images)
         return initial_messages(system_prompt(self.ctx.prompt, p), user)
 
-    async def _phase(self, title: str, phase: str, round_no: int, messages: dict[int, Messages],
-                     progress: Progress) -> None:
+    async def _phase(
+        self, title: str, phase: str, round_no: int, messages: dict[int, Messages], progress: Progress
+    ) -> None:
         """Ask the given participants at once; each finished call is recorded and reported."""
         people = [p for p in self.people if p.index in messages]
 
         async def one(p: Participant) -> None:
-            attempt = await ask(self.ctx, p.model, messages[p.index], phase=phase, round=round_no,
-                                temperature=self.request.temperature, timeout_s=self.timeout_s, label=p.label)
+            attempt = await ask(
+                self.ctx,
+                p.model,
+                messages[p.index],
+                phase=phase,
+                round=round_no,
+                temperature=self.request.temperature,
+                timeout_s=self.timeout_s,
+                label=p.label,
+            )
             self.run_state.attempts[p.index].append(attempt)
             await progress.step(title, len(people))
 
@@ -138,16 +151,27 @@ class Consensus:
         model = self.request.synthesize_with
         assert model is not None
         messages = synthesis_messages(self.ctx.prompt, self.request.prompt, answers, state.agreement().summary)
-        state.synthesis = await ask(self.ctx, model, messages, phase="synthesis", round=0,
-                                    temperature=self.request.temperature, timeout_s=self.timeout_s, label=model)
+        state.synthesis = await ask(
+            self.ctx,
+            model,
+            messages,
+            phase="synthesis",
+            round=0,
+            temperature=self.request.temperature,
+            timeout_s=self.timeout_s,
+            label=model,
+        )
         await progress.step("synthesis", 1)
 
     def _all_failed(self) -> ToolError:
         state = self.run_state
         errors = [{"label": p.label, **(state.attempts[p.index][-1].error or {})} for p in self.people]
         lines = "\n".join(f"- {e['label']}: {e.get('message', 'unknown error')}" for e in errors)
-        return ToolError(f"Every model failed; no consensus.\n{lines}", code="all_models_failed",
-                         details={"models": errors, "totals": state.totals()})
+        return ToolError(
+            f"Every model failed; no consensus.\n{lines}",
+            code="all_models_failed",
+            details={"models": errors, "totals": state.totals()},
+        )
 
     # -- conversation ----------------------------------------------------------------------------
     async def _thread(self) -> Thread | None:
@@ -167,11 +191,24 @@ class Consensus:
             model = first.model_used if first else answered[0].model
         agreement = state.agreement()
         turns = [
-            Turn(role="user", content=self.request.prompt, files=list(self.request.files),
-                 images=[i for i in self.request.images if not i.startswith("data:")], tool="consensus"),
-            Turn(role="assistant", content=state.thread_summary(), tool="consensus", model=model,
-                 metadata={"agreement": agreement.level, "positions": agreement.positions,
-                           "models": [p.label for p in self.people]}),
+            Turn(
+                role="user",
+                content=self.request.prompt,
+                files=list(self.request.files),
+                images=[i for i in self.request.images if not i.startswith("data:")],
+                tool="consensus",
+            ),
+            Turn(
+                role="assistant",
+                content=state.thread_summary(),
+                tool="consensus",
+                model=model,
+                metadata={
+                    "agreement": agreement.level,
+                    "positions": agreement.positions,
+                    "models": [p.label for p in self.people],
+                },
+            ),
         ]
         try:
             if thread is not None:

@@ -61,9 +61,7 @@ def _image_part(path: Path) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
 
 
-def _build(
-    ctx: ToolContext, models: list[str], files: list[str], images: list[str], thread: Thread | None
-) -> Context:
+def _build(ctx: ToolContext, models: list[str], files: list[str], images: list[str], thread: Thread | None) -> Context:
     out = Context()
     window = _window(ctx, models)
     count = _counter(ctx, models)
@@ -83,12 +81,16 @@ def _build(
         }
     data_urls = [i for i in images if i.startswith("data:image/")]
     paths = [i for i in images if not i.startswith("data:")]
-    bad = [{"path": i[:40], "reason": "not a data:image/ URL", "kind": "unreadable"}
-           for i in images if i.startswith("data:") and i not in data_urls]
+    bad = [
+        {"path": i[:40], "reason": "not a data:image/ URL", "kind": "unreadable"}
+        for i in images
+        if i.startswith("data:") and i not in data_urls
+    ]
     out.images = [{"type": "image_url", "image_url": {"url": url}} for url in data_urls]
     if paths:
-        accepted, refused = resolve_paths(paths, allowed_roots=roots, expand_dirs=False, skip_binary=False,
-                                          max_file_bytes=MAX_IMAGE_BYTES)
+        accepted, refused = resolve_paths(
+            paths, allowed_roots=roots, expand_dirs=False, skip_binary=False, max_file_bytes=MAX_IMAGE_BYTES
+        )
         out.images += [_image_part(p) for p in accepted]
         bad += [r.as_dict() for r in refused]
     if images:

@@ -26,11 +26,7 @@ POSITION_FORMAT = (
     "POSITION: support | oppose | neutral\n"
     "(support = you recommend doing it / answer yes; oppose = you recommend against / answer no)."
 )
-CHANGED_FORMAT = (
-    "End with two lines:\n"
-    "POSITION: support | oppose | neutral\n"
-    "POSITION CHANGED: yes | no"
-)
+CHANGED_FORMAT = "End with two lines:\nPOSITION: support | oppose | neutral\nPOSITION CHANGED: yes | no"
 
 
 def system_prompt(prompt: PromptLookup, participant: Participant) -> str:
@@ -98,7 +94,8 @@ def synthesis_messages(
         f"--- Expert {n} (stance: {p.stance}) ---\n{text.strip()}" for n, (p, text) in enumerate(answers, start=1)
     ]
     user = (
-        f"=== Question ===\n{question}\n\n=== Final answers ===\n" + "\n\n".join(blocks)
+        f"=== Question ===\n{question}\n\n=== Final answers ===\n"
+        + "\n\n".join(blocks)
         + f"\n\n=== Measured agreement ===\n{agreement_summary}"
     )
     return [
