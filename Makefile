@@ -32,6 +32,7 @@ test: $(VENV)/.installed-test
 	bash .ci/ensure-redis.sh
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
 	$(BIN)/mypy || status=1; \
 	$(BIN)/pytest $(PYTEST_ARGS) || status=1; \
 	exit $$status

@@ -18,7 +18,6 @@ from zen_core.settings import Settings
 if TYPE_CHECKING:
     from zen_core.llm import LLMService
     from zen_core.llm.models import ModelRegistry, ModelSource
-    from zen_core.plugin.loader import PluginInfo
     from zen_core.store import Counters, ThreadStore
 
 log = logging.getLogger("zen.services")
@@ -36,8 +35,8 @@ class Services:
         self._warm_thread: threading.Thread | None = None
         #: Run once LiteLLM is loaded (servers set :func:`settle_heap`); set before the first LLM use.
         self.after_llm_ready: Callable[[], None] | None = None
-        #: The plugins of this process as ``zen plugins`` lists them (set by the host).
-        self.plugins: list[PluginInfo] = []
+        #: The plugins of this process as ``zen plugins --json`` lists them (set by the host).
+        self.plugins: list[dict[str, Any]] = []
 
     @cached_property
     def models(self) -> ModelRegistry:

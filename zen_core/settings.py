@@ -18,19 +18,13 @@ import platformdirs
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from zen_core.errors import ConfigError
+
+__all__ = ["ConfigError", "Settings", "deep_merge", "env_list"]
+
 ENV_PREFIX = "ZEN"
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 _MISSING = object()
-
-
-class ConfigError(Exception):
-    """A configuration problem, worded for the user: which file or variable, which key, what was expected."""
-
-    def __init__(self, message: str, *, source: str | None = None, key: str | None = None) -> None:
-        self.source = source
-        self.key = key
-        where = " ".join(part for part in (source and f"in {source}", key and f"at key '{key}'") if part)
-        super().__init__(f"{where}: {message}" if where else message)
 
 
 def packaged_config_dir() -> Path:
@@ -77,12 +71,13 @@ def _lower_top(data: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in data.items()}
 
 
-def _deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` merged in: nested mappings merge key by key, anything else is replaced."""
     merged = dict(base)
     for key, value in extra.items():
         current = merged.get(key)
         if isinstance(current, Mapping) and isinstance(value, Mapping):
-            merged[key] = _deep_merge(current, value)
+            merged[key] = deep_merge(current, value)
         else:
             merged[key] = value
     return merged
@@ -145,7 +140,7 @@ class Settings:
 
         files_data: dict[str, Any] = {}
         for _, layer in self._layers:
-            files_data = _deep_merge(files_data, layer)
+            files_data = deep_merge(files_data, layer)
         dyn = Dynaconf(
             envvar_prefix=ENV_PREFIX,
             environments=False,

@@ -80,7 +80,7 @@ def test_packaged_defaults_are_found() -> None:
     settings = Settings(Path("/nonexistent-zen-config"))
     names = {p.name for p in settings.files}
     assert {"models.yaml", "limits.yaml", "prompts.yaml"} <= names
-    assert settings.get("prompts.chat.system")
+    assert settings.get("conversations.ttl_hours") == 24
 
 
 def test_values_can_reference_environment_variables(dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,4 +96,4 @@ def test_zen_settings_fixture_sees_what_the_test_wrote(zen_config: Any, request:
     zen_config.write("plugins.yaml", {"plugins": {"zen-tool-x": {"depth": 2}}})
     settings = request.getfixturevalue("zen_settings")  # built after the write
     assert settings.plugin("zen-tool-x") == {"depth": 2}
-    assert settings.get("prompts.chat.system")  # packaged defaults underneath
+    assert settings.get("conversations.ttl_hours") == 24  # packaged defaults underneath

@@ -70,7 +70,13 @@ def test_cog_output_is_current() -> None:
 
 
 def test_hookspecs_found() -> None:
-    assert {fn.__name__ for fn in HOOKS} == {"register_tools", "register_middleware", "register_model_sources"}
+    assert {fn.__name__ for fn in HOOKS} == {
+        "register_tools",
+        "register_middleware",
+        "register_model_sources",
+        "register_routes",
+        "register_asgi_wrappers",
+    }
 
 
 @pytest.mark.parametrize("hook", HOOKS, ids=lambda fn: fn.__name__)

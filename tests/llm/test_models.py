@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from zen_core.llm import litellm_model_info
 from zen_core.llm.models import ModelConfig, ModelNotFoundError, TemperatureConstraint
 from zen_core.settings import ConfigError, Settings
 from zen_core.testing.llm_fixtures import ZenConfigDir
@@ -150,7 +151,7 @@ def test_enrich_fills_only_missing_fields(zen_config_dir: ZenConfigDir) -> None:
 
 def test_enrich_from_litellm_knows_gpt_4o(zen_config_dir: ZenConfigDir) -> None:
     reg = zen_config_dir.write(models={"gpt-4o": {"model": "gpt-4o", "api_key": "k"}}).registry()
-    reg.enrich()
+    reg.enrich(litellm_model_info)
     cfg = reg.resolve("gpt-4o")
     assert cfg.context_window == 128000
     assert cfg.supports_vision is True

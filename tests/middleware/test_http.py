@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from zen_core.builtins.keys import KeyFile
 from zen_core.testing.mcp import HTTPServerProcess, http_client
 
 from .conftest import plugin_env, wait_for_log
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 PROVIDER_SECRET = "sk-test0123456789abcdefghijklmnop"
 INIT = {
@@ -116,10 +120,14 @@ async def test_mcp_handshake_without_a_valid_key_is_401(server: Server, headers:
 
 
 async def test_real_client_with_wrong_key_cannot_connect(server: Server) -> None:
-    with pytest.raises(BaseException) as info:  # the SDK wraps the HTTP 401 in an ExceptionGroup
+    before = sample(server.metrics(), "zen_auth_refusals_total", reason="invalid_key")
+    with pytest.raises(BaseExceptionGroup) as info:  # the SDK wraps the HTTP error in an ExceptionGroup
         async with http_client(server.url, api_key="zen_not-a-real-key") as client:
             await client.list_tools()
-    assert "error" in repr(info.value).lower()
+    errors = info.value.subgroup(lambda exc: "error response" in str(exc))
+    assert errors is not None, f"not the server's refusal: {info.value.exceptions!r}"
+    # the refusal came from the API-key check (the SDK reports the 401 only as an error response)
+    assert sample(server.metrics(), "zen_auth_refusals_total", reason="invalid_key") > before
 
 
 async def test_healthz_is_open_and_metrics_need_a_key(server: Server) -> None:
@@ -141,7 +149,8 @@ async def test_valid_key_works_and_its_name_reaches_the_tool(server: Server) -> 
     assert data["text"] == "hello"
     assert data["key_name"] == "full"
     # the trace id is in the result metadata and is what code below the tool sees
-    assert data["trace_id_below_tool"] == result.structured_content["metadata"]["trace_id"]
+    assert data["trace_id_seen_by_tool"] == result.structured_content["metadata"]["trace_id"]
+    assert data["transport"] == "http"
 
 
 async def test_tool_outside_the_keys_allowlist_is_refused(server: Server) -> None:
@@ -208,7 +217,7 @@ async def test_one_log_line_per_call_with_trace_id_and_no_secret(server: Server)
     trace_id = result.structured_content["metadata"]["trace_id"]
     record = wait_for_log(server.log_text, trace_id)
     assert record["tool"] == "echo" and record["status"] == "success" and record["key_name"] == "full"
-    assert record["models"] == ["gm"] and record["llm_calls"] == 1
+    assert record["models"] == ["good-model"] and record["llm_calls"] == 1
     assert (record["prompt_tokens"], record["completion_tokens"], record["cost_usd"]) == (11, 7, 0.25)
     assert isinstance(record["latency_ms"], float)
     # debug level: bodies are logged, redacted
@@ -216,7 +225,7 @@ async def test_one_log_line_per_call_with_trace_id_and_no_secret(server: Server)
     assert record["arguments"]["text"] == "use Bearer ***"
     assert record["headers"]["authorization"] == "***"
     assert record["response"]["data"]["text"] == "use Bearer ***"  # the tool echoed the key back
-    assert record["response"]["data"]["trace_id_below_tool"] == trace_id
+    assert record["response"]["data"]["trace_id_seen_by_tool"] == trace_id
     assert sum(trace_id in line for line in server.log_text().splitlines()) == 1
     log = server.log_text() + server.process.stderr
     for secret in (*server.keys.values(), PROVIDER_SECRET):

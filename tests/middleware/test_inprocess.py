@@ -16,7 +16,7 @@ from zen_core import ToolCall, ToolResponse, hookimpl
 from zen_core.builtins import auth, metrics
 from zen_core.builtins import call_log as call_logging
 from zen_core.builtins.keys import KeyFile, KeyRing, hash_key
-from zen_core.calls.dispatch import Dispatcher
+from zen_core.calls.context import Caller
 from zen_core.calls.middleware import CallNext
 from zen_core.cli import main as zen_main
 from zen_core.plugin.host import ZenHost
@@ -70,17 +70,17 @@ async def test_documented_order_builtins_then_tryfirst_plain_trylast(settings: S
         plain,
         last,
     ]
-    response = await Dispatcher(host).call("version", {})
+    response = await host.dispatcher().call("version", {})
     assert response.status == "success"
     assert response.metadata["order"] == ["first", "plain", "last"]
 
 
 async def test_stdio_calls_carry_no_key_and_pass_auth(settings: Settings) -> None:
     host = ZenHost(settings, environ={"ZEN_LOAD_PLUGINS": ""})
-    response = await Dispatcher(host).call("version", {}, transport="stdio")
+    response = await host.dispatcher().call("version", {}, caller=Caller(transport="stdio"))
     assert response.status == "success"
-    limited = await Dispatcher(host).call(
-        "version", {}, transport="http", state={"key_name": "ci", "allowed_tools": ["listmodels"]}
+    limited = await host.dispatcher().call(
+        "version", {}, caller=Caller(transport="http", key_name="ci", allowed_tools=("listmodels",))
     )
     assert limited.status == "error" and "API key 'ci'" in str(limited.text)
 

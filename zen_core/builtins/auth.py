@@ -5,25 +5,27 @@ Two parts:
 - :func:`wrap_asgi`, a pure ASGI wrapper in front of the whole HTTP app: ``/mcp*``, ``/metrics``
   (unless ``auth.public_metrics`` is set) and any other path answer 401 without a valid
   ``Authorization: Bearer <key>``, before the MCP layer sees the request. ``/healthz`` stays open. A valid key puts
-  ``scope["zen"] = {"key_name", "allowed_tools", "allowed_models"}``, which the MCP layer copies into
-  ``ctx.state`` (and the dispatcher into ``ctx.key_name``).
-- :func:`auth_middleware`, the outermost tool middleware: refuses tools and models outside the key's
-  allowlists. Calls without a key (stdio, ``zen call``, HTTP with no keys configured) pass.
+  ``scope["zen"] = {"key_name", "allowed_tools", "allowed_models", "file_roots"}``, which the MCP layer turns
+  into the call's :class:`~zen_core.calls.context.Caller`.
+- :func:`auth_middleware`, the outermost tool middleware: refuses tools outside the key's allowlist (the
+  key's model allowlist and file roots are applied by ``ctx.llm`` and ``ctx.files``, which every tool
+  goes through). Calls without a key (stdio, ``zen call``, HTTP with no keys configured) pass.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zen_core.builtins.keys import KeyRing, load_keys
 from zen_core.calls.middleware import CallNext, Middleware, ToolCall
-from zen_core.calls.tool import ToolError, ToolResponse
-from zen_core.plugin.spec import hookimpl
+from zen_core.calls.tool import ToolResponse
+from zen_core.errors import ToolError
+from zen_core.plugin.spec import AsgiWrapper, hookimpl
 from zen_core.settings import ConfigError, Settings
 
 log = logging.getLogger("zen.auth")
@@ -78,6 +80,7 @@ class BearerAuth:
             "key_name": key.name,
             "allowed_tools": list(key.tools) if key.tools is not None else None,
             "allowed_models": list(key.models) if key.models is not None else None,
+            "file_roots": list(key.roots) if key.roots is not None else None,
         }
         await self.app(scope, receive, send)
 
@@ -109,7 +112,7 @@ async def _unauthorized(send: Send, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def wrap_asgi(app: ASGIApp, settings: Settings, *, bind_host: str = "127.0.0.1") -> ASGIApp:
+def wrap_asgi(app: ASGIApp, settings: Settings, bind_host: str = "127.0.0.1") -> ASGIApp:
     """Put the API-key check in front of ``app``.
 
     Without keys: loopback is served open; any other address raises :class:`UnsafeBindError` unless
@@ -132,70 +135,31 @@ def wrap_asgi(app: ASGIApp, settings: Settings, *, bind_host: str = "127.0.0.1")
 # -- tool middleware ------------------------------------------------------------------------------
 
 
-def requested_models(arguments: dict[str, Any]) -> list[str]:
-    """Model names in a call's arguments: ``model`` and ``models`` (strings or ``{model: ...}``)."""
-    found: list[str] = []
-    model = arguments.get("model")
-    if isinstance(model, str) and model.strip():
-        found.append(model.strip())
-    models = arguments.get("models")
-    if isinstance(models, (list, tuple)):
-        for item in models:
-            value = item.get("model") if isinstance(item, dict) else item
-            if isinstance(value, str) and value.strip():
-                found.append(value.strip())
-    return found
-
-
-def _model_labels(call: ToolCall, name: str) -> set[str]:
-    """``name`` plus, when it resolves to a configured model, that model's name and aliases."""
-    labels = {name.lower()}
-    try:
-        model = call.ctx.services.models.resolve(name)
-    except Exception:  # unknown model or broken config: the literal name is all we can check
-        return labels
-    return labels | {label.lower() for label in model.names}
-
-
-def _allowed(names: Iterable[str] | None) -> list[str] | None:
-    return None if names is None else [str(n) for n in names]
-
-
 async def auth_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
-    """Refuse tools and models outside the calling key's allowlists."""
-    state = call.ctx.state
-    key_name = state.get("key_name")
-    if key_name is None:
-        return await call_next(call)
-    tools = _allowed(state.get("allowed_tools"))
-    if tools is not None and call.tool.name not in tools:
+    """Refuse tools outside the calling key's allowlist. (Its model allowlist is applied by ``ctx.llm``,
+    wherever a tool looks a model up, default model included.)"""
+    caller = call.ctx.caller
+    tools = caller.allowed_tools
+    if caller.key_name is not None and tools is not None and call.tool.name not in tools:
         _refused("forbidden_tool").inc()
-        log.warning("key %s refused tool %s (trace %s)", key_name, call.tool.name, call.ctx.trace_id)
+        log.warning("key %s refused tool %s (trace %s)", caller.key_name, call.tool.name, call.ctx.trace_id)
         raise ToolError(
-            f"API key '{key_name}' is not allowed to call tool '{call.tool.name}'. "
+            f"API key '{caller.key_name}' is not allowed to call tool '{call.tool.name}'. "
             f"Allowed tools for this key: {', '.join(tools) or 'none'}.",
             code="forbidden_tool",
-            details={"key_name": key_name, "tool": call.tool.name, "allowed_tools": tools},
+            details={"key_name": caller.key_name, "tool": call.tool.name, "allowed_tools": list(tools)},
         )
-    models = _allowed(state.get("allowed_models"))
-    if models is not None:
-        allowed = {m.lower() for m in models}
-        for name in requested_models(call.arguments):
-            if not _model_labels(call, name) & allowed:
-                _refused("forbidden_model").inc()
-                log.warning("key %s refused model %s (trace %s)", key_name, name, call.ctx.trace_id)
-                raise ToolError(
-                    f"API key '{key_name}' is not allowed to use model '{name}'. "
-                    f"Allowed models for this key: {', '.join(models) or 'none'}.",
-                    code="forbidden_model",
-                    details={"key_name": key_name, "model": name, "allowed_models": models},
-                )
     return await call_next(call)
 
 
 @hookimpl(tryfirst=True)
 def register_middleware(register: Callable[[Middleware], None]) -> None:
     register(auth_middleware)
+
+
+@hookimpl(tryfirst=True)
+def register_asgi_wrappers(register: Callable[[AsgiWrapper], None]) -> None:
+    register(wrap_asgi)
 
 
 def _refused(reason: str) -> Any:

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from zen_core.calls.middleware import CallNext, Middleware, ToolCall
-from zen_core.calls.tool import ToolError, ToolResponse
+from zen_core.calls.tool import ToolResponse
+from zen_core.errors import ToolError
+from zen_core.llm.usage import summarize
 from zen_core.plugin.spec import hookimpl
 from zen_core.redact import redact
 from zen_core.settings import Settings
@@ -134,27 +136,6 @@ def configure(settings: Settings) -> None:
     _config.ensure(settings)
 
 
-def summarize_llm_calls(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Models, tokens, cost and cache hits of the LLM calls a tool made."""
-    models: list[str] = []
-    for rec in records:
-        name = str(rec.get("model_used") or rec.get("model") or "")
-        if name and name not in models:
-            models.append(name)
-    costs = [rec.get("cost_usd") for rec in records]
-    known = [float(c) for c in costs if isinstance(c, (int, float))]
-    return {
-        "models": models,
-        "llm_calls": len(records),
-        "prompt_tokens": sum(int(rec.get("prompt_tokens") or 0) for rec in records),
-        "completion_tokens": sum(int(rec.get("completion_tokens") or 0) for rec in records),
-        "cost_usd": round(sum(known), 8) if known or not records else None,
-        "cost_known": len(known) == len(records),
-        "cache_hits": sum(1 for rec in records if rec.get("cache_hit")),
-        "llm_errors": [str(rec["error"]) for rec in records if rec.get("error")],
-    }
-
-
 def error_code(response: ToolResponse) -> str | None:
     if response.status != "error":
         return None
@@ -184,7 +165,7 @@ def call_record(
         "error": error,
         "latency_ms": round(latency_ms, 2),
     }
-    record.update(summarize_llm_calls(list(ctx.state.get("llm_calls", []))))
+    record.update(summarize(ctx.usage))
     if call_log.isEnabledFor(logging.DEBUG):
         record["arguments"] = _body(call.arguments)
         record["headers"] = _body(call.headers)
@@ -194,7 +175,8 @@ def call_record(
 
 async def logging_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
     """Log the call once it has finished (or failed), with its trace id, usage and status."""
-    configure(call.ctx.services.settings)
+    if call.settings is not None:
+        configure(call.settings)
     start = time.perf_counter()
     try:
         response = await call_next(call)

@@ -8,9 +8,12 @@ processes of one ``zen serve --http --workers N`` share theirs through ``PROMETH
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from zen_core.llm.usage import UsageRecord
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 #: Distinct model label values kept before new names are counted as "other" (unknown names in errors).
@@ -76,26 +79,21 @@ def model_label(name: Any) -> str:
         return label
 
 
-def record_llm_metrics(records: list[dict[str, Any]]) -> None:
-    """Count the LLM calls a tool made (``ctx.state["llm_calls"]``)."""
+def record_llm_metrics(records: Sequence[UsageRecord]) -> None:
+    """Count the model calls a tool made (``ctx.usage``)."""
     for rec in records:
-        model = model_label(rec.get("model_used") or rec.get("model"))
-        error = rec.get("error")
-        LLM_CALLS.labels(model, "error" if error else "ok").inc()
-        if error:
-            LLM_ERRORS.labels(model, str(error)).inc()
-        latency = rec.get("latency_ms")
-        if isinstance(latency, (int, float)):
-            LLM_LATENCY.labels(model).observe(max(0.0, float(latency)) / 1000)
-        for kind in ("prompt", "completion"):
-            tokens = rec.get(f"{kind}_tokens")
-            if isinstance(tokens, (int, float)) and tokens > 0:
-                LLM_TOKENS.labels(model, kind).inc(tokens)
-        cost = rec.get("cost_usd")
-        if isinstance(cost, (int, float)) and cost > 0:
-            LLM_COST.labels(model).inc(cost)
-        if rec.get("cache_hit"):
+        model = model_label(rec.model_used or rec.model)
+        LLM_CALLS.labels(model, "error" if rec.error else "ok").inc()
+        if rec.error:
+            LLM_ERRORS.labels(model, rec.error).inc()
+        LLM_LATENCY.labels(model).observe(max(0.0, rec.latency_ms) / 1000)
+        if rec.prompt_tokens > 0:
+            LLM_TOKENS.labels(model, "prompt").inc(rec.prompt_tokens)
+        if rec.completion_tokens > 0:
+            LLM_TOKENS.labels(model, "completion").inc(rec.completion_tokens)
+        if rec.cost_usd > 0:
+            LLM_COST.labels(model).inc(rec.cost_usd)
+        if rec.cache_hit:
             LLM_CACHE_HITS.labels(model).inc()
-        wait = rec.get("rate_limit_wait_s")
-        if isinstance(wait, (int, float)) and wait > 0:
-            LLM_RATE_LIMIT_WAIT.labels(model).observe(float(wait))
+        if rec.rate_limit_wait_s > 0:
+            LLM_RATE_LIMIT_WAIT.labels(model).observe(rec.rate_limit_wait_s)

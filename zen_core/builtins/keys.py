@@ -39,6 +39,8 @@ class ApiKey:
     tools: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
     created: str | None = None
+    #: Directories this key's tools may read (``None``: the server's ``files.allowed_roots``).
+    roots: tuple[str, ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "hash": self.hash}
@@ -46,6 +48,8 @@ class ApiKey:
             data["tools"] = list(self.tools)
         if self.models is not None:
             data["models"] = list(self.models)
+        if self.roots is not None:
+            data["roots"] = list(self.roots)
         if self.created:
             data["created"] = self.created
         return data
@@ -88,7 +92,21 @@ def parse_key(raw: Any, *, source: str) -> ApiKey:
         tools=_names(raw.get("tools"), field="tools", source=source),
         models=_names(raw.get("models"), field="models", source=source),
         created=str(raw["created"]) if raw.get("created") else None,
+        roots=_roots(raw.get("roots"), name=name.strip(), source=source),
     )
+
+
+def _roots(value: Any, *, name: str, source: str) -> tuple[str, ...] | None:
+    """A key's file roots: absolute directories (``~`` allowed)."""
+    roots = _names(value, field="roots", source=source)
+    if roots is None:
+        return None
+    relative = [r for r in roots if not os.path.isabs(os.path.expanduser(r))]
+    if relative:
+        raise ConfigError(
+            f"API key '{name}': roots must be absolute directories, got {', '.join(relative)}", source=source
+        )
+    return roots
 
 
 class KeyFile:
@@ -126,14 +144,22 @@ class KeyFile:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def add(self, name: str, *, tools: list[str] | None = None, models: list[str] | None = None) -> str:
+    def add(
+        self,
+        name: str,
+        *,
+        tools: list[str] | None = None,
+        models: list[str] | None = None,
+        roots: list[str] | None = None,
+    ) -> str:
         """Create a key called ``name``; returns the secret (the only time it is available)."""
         keys = self.load()
         if any(k.name == name for k in keys):
             raise ConfigError(f"an API key named '{name}' already exists; remove it first", source=str(self.path))
         secret = generate_key()
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        keys.append(ApiKey(name, hash_key(secret), _tuple(tools), _tuple(models), created))
+        entry = {"name": name, "hash": hash_key(secret), "created": created, "tools": tools, "models": models}
+        keys.append(parse_key({**entry, "roots": roots}, source=str(self.path)))
         self.save(keys)
         return secret
 
@@ -144,10 +170,6 @@ class KeyFile:
             return False
         self.save(kept)
         return True
-
-
-def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
-    return tuple(values) if values is not None else None
 
 
 def load_keys(settings: Settings) -> list[ApiKey]:

@@ -15,16 +15,15 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from zen_core.calls.middleware import CallNext, Middleware, ToolCall
-from zen_core.calls.tool import ToolError, ToolResponse
+from zen_core.calls.tool import ToolResponse
+from zen_core.errors import ToolError
 from zen_core.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
-
-    from zen_core.plugin.host import ZenHost
 
 
 def _error_code(response: ToolResponse) -> str:
@@ -60,7 +59,7 @@ async def metrics_middleware(call: ToolCall, call_next: CallNext) -> ToolRespons
         m.TOOL_CALLS.labels(tool, status).inc()
         if error:
             m.TOOL_ERRORS.labels(tool, error).inc()
-        m.record_llm_metrics(list(call.ctx.state.get("llm_calls", [])))
+        m.record_llm_metrics(call.ctx.usage)
 
 
 def metrics_text() -> str:
@@ -85,9 +84,10 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST)
 
 
-def http_routes(host: ZenHost) -> list[Route]:
+@hookimpl
+def register_routes(register: Callable[[BaseRoute], None]) -> None:
     """``/metrics`` for the HTTP app (guarded by the API-key check unless ``auth.public_metrics``)."""
-    return [Route("/metrics", metrics_endpoint, methods=["GET"])]
+    register(Route("/metrics", metrics_endpoint, methods=["GET"]))
 
 
 def start_metrics_server(port: int, addr: str = "127.0.0.1") -> WSGIServer:

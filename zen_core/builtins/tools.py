@@ -11,9 +11,10 @@ from typing import Any
 
 from pydantic import Field
 
-from zen_core import __version__
-from zen_core.calls.tool import Tool, ToolAnnotations, ToolContext, ToolRequest, ToolResponse
+from zen_core.calls.context import ToolContext
+from zen_core.calls.tool import Tool, ToolAnnotations, ToolRequest, ToolResponse
 from zen_core.plugin.spec import hookimpl
+from zen_core.version import __version__
 
 NO_MODEL_HELP = (
     "No model is usable yet. Set a provider key in the environment Zen runs in "
@@ -34,8 +35,7 @@ class ListModelsTool(Tool[NoArguments]):
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
 
     async def execute(self, request: NoArguments, ctx: ToolContext) -> ToolResponse:
-        registry = ctx.services.models
-        listing: dict[str, Any] = registry.describe()
+        listing: dict[str, Any] = ctx.llm.describe()
         available = listing.get("available", [])
         lines = [f"Available models ({len(available)}):"]
         for model in available:
@@ -62,9 +62,9 @@ class VersionTool(Tool[NoArguments]):
 
     async def execute(self, request: NoArguments, ctx: ToolContext) -> ToolResponse:
         plugins = [
-            {"name": p.name, "distribution": p.distribution, "version": p.version, "error": p.error}
-            for p in ctx.services.plugins
-            if not p.builtin and not p.disabled
+            {"name": p["name"], "distribution": p["distribution"], "version": p["version"], "error": p["error"]}
+            for p in ctx.server.plugins
+            if not p["builtin"] and not p["disabled"]
         ]
         data = {"zen_core": __version__, "python": platform.python_version(), "plugins": plugins}
         lines = [f"Zen {__version__} (Python {data['python']})"]
@@ -90,10 +90,9 @@ class ThreadsTool(Tool[ThreadsRequest]):
     annotations = ToolAnnotations(read_only=True, open_world=False)
 
     async def execute(self, request: ThreadsRequest, ctx: ToolContext) -> ToolResponse:
-        from zen_core.store import format_thread_table
+        from zen_core.store.listing import format_thread_table
 
-        # Over HTTP with API keys, a key sees only the conversations started under it.
-        summaries = await ctx.threads.list_threads(limit=request.limit, owner=ctx.key_name)
+        summaries = await ctx.threads.list(request.limit)  # a key sees only the conversations it started
         data = [s.model_dump(mode="json") for s in summaries]
         text = format_thread_table(summaries)
         if summaries:

@@ -1,5 +1,5 @@
-"""One tool call, end to end: find the tool, build its context, run the middleware chain, validate
-the arguments, execute, and turn every failure into an error result the agent can read.
+"""One tool call, end to end: find the tool, build its context for the caller, run the middleware chain,
+validate the arguments, execute, and turn every failure into an error result the agent can read.
 
 Both the MCP server and ``zen call`` go through :class:`Dispatcher`, so they behave the same.
 """
@@ -10,16 +10,35 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from zen_core.calls.middleware import ToolCall, build_chain, current_call
-from zen_core.calls.tool import ProgressCallback, Tool, ToolContext, ToolError, ToolResponse
-from zen_core.plugin.host import ZenHost
+from zen_core.calls.context import Caller, ServerInfo, ToolContext
+from zen_core.calls.middleware import Middleware, ToolCall, build_chain
+from zen_core.calls.tool import ProgressCallback, Tool, ToolResponse
+from zen_core.context.access import Files
+from zen_core.context.policy import file_policy
+from zen_core.errors import ToolError
+from zen_core.llm.bound import LLM, CallScope
+from zen_core.redact import redact_text
+from zen_core.services import Services
+from zen_core.store.view import Threads
+from zen_core.version import __version__
 
 log = logging.getLogger("zen.dispatch")
+
+
+@dataclass(frozen=True)
+class RegisteredTool:
+    """A tool and the plugin that offered it."""
+
+    tool: Tool[Any]
+    plugin: str
+    distribution: str | None
+    builtin: bool
 
 
 def format_validation_error(tool: Tool[Any], exc: ValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -54,11 +73,24 @@ def _type_hint(prop: Mapping[str, Any]) -> str:
 
 
 def error_response(message: str, *, code: str, details: Mapping[str, Any] | None = None) -> ToolResponse:
+    """An error result. Key-shaped strings (a provider echoing a key, say) are masked, as in the logs."""
+    message = redact_text(message)
     return ToolResponse(
         status="error",
         text=message,
-        data={"error": {"code": code, "message": message, **(details or {})}},
+        data={"error": {"code": code, "message": message, **_masked(dict(details or {}))}},
     )
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with every string passed through :func:`redact_text` (keys and structure kept)."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
 
 
 def _max_output_tokens() -> int | None:
@@ -69,45 +101,78 @@ def _max_output_tokens() -> int | None:
 class Dispatcher:
     """Calls tools through the middleware chain. Holds no per-call state."""
 
-    def __init__(self, host: ZenHost) -> None:
-        self.host = host
-        self.max_arguments_bytes = int(host.settings.get("server.max_arguments_bytes", 1_000_000))
-        self._chain = build_chain(host.middleware, self._invoke)
+    def __init__(
+        self, tools: Mapping[str, RegisteredTool], middleware: Sequence[Middleware], services: Services
+    ) -> None:
+        self.tools = tools
+        self.services = services
+        self.max_arguments_bytes = int(services.settings.get("server.max_arguments_bytes", 1_000_000))
+        self._chain = build_chain(middleware, self._invoke)
+
+    def context(
+        self,
+        registered: RegisteredTool,
+        caller: Caller,
+        *,
+        progress: ProgressCallback | None = None,
+        request_id: str | None = None,
+    ) -> ToolContext:
+        """A new context for one call of ``registered`` by ``caller``: every service bound to the caller."""
+        services, name = self.services, registered.tool.name
+        plugin_settings = services.settings.plugin(registered.distribution or registered.plugin)
+        trace_id = uuid.uuid4().hex
+        usage: list[Any] = []
+        scope = CallScope(
+            trace_id=trace_id,
+            key_name=caller.key_name,
+            allowed_models=caller.allowed_models,
+            default_model=str(plugin_settings["default_model"]) if plugin_settings.get("default_model") else None,
+            record=usage.append,
+        )
+        policy = file_policy(
+            services.settings, transport="stdio" if caller.is_local else "http", key_roots=caller.file_roots
+        )
+        prompts = services.settings.get(f"prompts.{name}", {})
+        return ToolContext(
+            request_id=request_id or uuid.uuid4().hex,
+            tool_name=name,
+            trace_id=trace_id,
+            caller=caller,
+            llm=LLM(services.llm, scope),
+            threads=Threads(services.threads, caller.key_name),
+            files=Files(policy),
+            plugin_settings=plugin_settings,
+            logger=logging.getLogger(f"zen.tool.{name}"),
+            server=ServerInfo(version=__version__, plugins=services.plugins),
+            usage=usage,
+            progress_callback=progress,
+            max_output_tokens=_max_output_tokens(),
+            prompt_overrides=prompts if isinstance(prompts, Mapping) else {},
+        )
 
     async def call(
         self,
         name: str,
         arguments: Mapping[str, Any] | None,
         *,
-        transport: str = "stdio",
+        caller: Caller | None = None,
         headers: Mapping[str, str] | None = None,
-        state: Mapping[str, Any] | None = None,
         progress: ProgressCallback | None = None,
         request_id: str | None = None,
     ) -> ToolResponse:
-        registered = self.host.tools.get(name)
+        registered = self.tools.get(name)
         if registered is None:
-            known = ", ".join(sorted(self.host.tools)) or "none"
+            known = ", ".join(sorted(self.tools)) or "none"
             return error_response(
                 f"Unknown tool '{name}'. Available tools: {known}. "
                 "Run `zen plugins` to see installed plugins and their load errors.",
                 code="unknown_tool",
             )
-        tool = registered.tool
-        ctx = ToolContext(
-            request_id=request_id or uuid.uuid4().hex,
-            tool_name=name,
-            services=self.host.services,
-            settings=self.host.settings.plugin(registered.distribution or registered.plugin),
-            logger=logging.getLogger(f"zen.tool.{name}"),
-            trace_id=uuid.uuid4().hex,
-            state=dict(state or {}),
-            progress_callback=progress,
-            max_output_tokens=_max_output_tokens(),
-        )
-        ctx.key_name = ctx.state.get("key_name")
-        call = ToolCall(tool, dict(arguments or {}), ctx, transport, dict(headers or {}))
-        token = current_call.set(call)
+        try:
+            ctx = self.context(registered, caller or Caller(), progress=progress, request_id=request_id)
+        except ToolError as exc:  # the store or settings cannot serve this caller
+            return error_response(exc.message, code=exc.code, details=exc.details)
+        call = ToolCall(registered.tool, dict(arguments or {}), ctx, dict(headers or {}), self.services.settings)
         try:
             response = await self._chain(call)
         except ToolError as exc:
@@ -115,8 +180,6 @@ class Dispatcher:
         except Exception as exc:  # a failing middleware
             log.exception("middleware failed around tool %s (trace %s)", name, ctx.trace_id)
             response = error_response(f"Tool '{name}' failed: {type(exc).__name__}: {exc}", code="internal_error")
-        finally:
-            current_call.reset(token)
         response.request_id = ctx.request_id
         response.metadata.setdefault("trace_id", ctx.trace_id)
         return response

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zen_core.calls.tool import Tool, ToolContext, ToolResponse
+    from zen_core.calls.context import ToolContext
+    from zen_core.calls.tool import Tool, ToolResponse
+    from zen_core.settings import Settings
 
 
 @dataclass
@@ -16,15 +17,22 @@ class ToolCall:
     """One tool call on its way through the middleware chain.
 
     ``arguments`` are the raw arguments from the client; middleware may rewrite them before the
-    innermost step validates them against the tool's request model.
+    innermost step validates them against the tool's request model. Who is calling is ``ctx.caller``.
     """
 
     tool: Tool[Any]
     arguments: dict[str, Any]
     ctx: ToolContext
-    transport: str = "stdio"
-    #: Headers of the HTTP request (lower-case names) on the HTTP transport, empty on stdio.
+    #: Headers of the HTTP request (lower-case names) on the HTTP transport, empty otherwise.
     headers: dict[str, str] = field(default_factory=dict)
+    #: Zen's whole configuration (read-only), for middleware that reads its own section:
+    #: ``call.settings.plugin("my-distribution")``.
+    settings: Settings | None = None
+
+    @property
+    def transport(self) -> str:
+        """``stdio``, ``http`` or ``cli``."""
+        return self.ctx.caller.transport
 
 
 CallNext = Callable[[ToolCall], Awaitable["ToolResponse"]]
@@ -45,25 +53,3 @@ def _bind(mw: Middleware, call_next: CallNext) -> CallNext:
 
     handler.__qualname__ = f"middleware[{getattr(mw, '__name__', type(mw).__name__)}]"
     return handler
-
-
-#: The tool call being served in this task (set by the dispatcher), for code below the tool — e.g. the
-#: LLM service attaches the trace id to provider calls and records usage for logging and metrics.
-current_call: ContextVar[ToolCall | None] = ContextVar("zen_current_call", default=None)
-
-
-def record_llm_call(record: dict[str, Any]) -> None:
-    """Append one LLM call's facts to the current tool call's ``ctx.state["llm_calls"]``.
-
-    Keys: ``model``, ``model_used``, ``prompt_tokens``, ``completion_tokens``, ``cost_usd``,
-    ``latency_ms``, ``cache_hit``, ``error`` (exception type name or ``None``), ``rate_limit_wait_s``.
-    Outside a tool call this does nothing.
-    """
-    call = current_call.get()
-    if call is not None:
-        call.ctx.state.setdefault("llm_calls", []).append(record)
-
-
-def current_trace_id() -> str | None:
-    call = current_call.get()
-    return call.ctx.trace_id if call is not None else None

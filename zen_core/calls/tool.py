@@ -1,23 +1,23 @@
-"""The tool contract plugin authors implement: a request model, ``execute(request, ctx)``, a response."""
+"""The tool contract plugin authors implement: a request model, ``execute(request, ctx)``, a response.
+
+``ToolError`` (from :mod:`zen_core.errors`) is what a tool raises for a failure the agent should read.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-if TYPE_CHECKING:
-    from zen_core.llm import LLMService
-    from zen_core.services import Services
-    from zen_core.store import ThreadStore
+from zen_core.calls.context import ProgressCallback, ToolContext
+from zen_core.calls.schema import compact_schema
+from zen_core.errors import ToolError
 
-ProgressCallback = Callable[[float, "float | None", "str | None"], Awaitable[None]]
+__all__ = ["ProgressCallback", "Tool", "ToolAnnotations", "ToolError", "ToolRequest", "ToolResponse"]
 
 
 class ToolRequest(BaseModel):
@@ -53,16 +53,6 @@ class ToolResponse(BaseModel):
         return self.model_dump(mode="json", exclude={"text"}, fallback=str)
 
 
-class ToolError(Exception):
-    """Raise from a tool (or middleware) to return an error result with a clear message for the agent."""
-
-    def __init__(self, message: str, *, code: str = "tool_error", details: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.details = dict(details or {})
-
-
 @dataclass(frozen=True)
 class ToolAnnotations:
     """Hints for MCP clients (mapped to the MCP ``ToolAnnotations``)."""
@@ -92,48 +82,5 @@ class Tool(ABC, Generic[RequestT]):
         """Run the tool. Raise :class:`ToolError` for failures the agent should read."""
 
     def input_schema(self) -> dict[str, Any]:
-        schema = self.request_model.model_json_schema()
-        schema.pop("title", None)
-        return schema
-
-
-@dataclass
-class ToolContext:
-    """What the host gives a tool for one call. A new context is made per call."""
-
-    request_id: str
-    tool_name: str
-    services: Services
-    settings: dict[str, Any] = field(default_factory=dict)
-    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("zen.tool"))
-    trace_id: str = ""
-    #: Name of the API key that authenticated the call (HTTP transport), ``None`` on stdio.
-    key_name: str | None = None
-    #: Free-form values middleware shares with later middleware and the tool (e.g. the key's allowlists).
-    state: dict[str, Any] = field(default_factory=dict)
-    progress_callback: ProgressCallback | None = None
-    #: Largest result the client accepts, in tokens (from ``MAX_MCP_OUTPUT_TOKENS``), if known.
-    max_output_tokens: int | None = None
-
-    @property
-    def llm(self) -> LLMService:
-        """The LLM service (LiteLLM Router underneath). Created on first use."""
-        return self.services.llm
-
-    @property
-    def threads(self) -> ThreadStore:
-        """The conversation store (SQLite by default, Redis when configured)."""
-        return self.services.threads
-
-    def prompt(self, name: str, default: str = "") -> str:
-        """A system prompt from ``prompts.yaml`` by dotted name (``"chat.system"``)."""
-        value = self.services.settings.get(f"prompts.{name}", default)
-        return str(value) if value is not None else default
-
-    async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
-        """Send an MCP progress notification (a no-op when the client did not ask for progress)."""
-        if self.progress_callback is not None:
-            try:
-                await self.progress_callback(progress, total, message)
-            except Exception:  # a client that went away must not fail the tool
-                self.logger.debug("progress notification failed", exc_info=True)
+        """The MCP ``inputSchema``: the request model's JSON schema, compacted (no titles, no docstring)."""
+        return compact_schema(self.request_model.model_json_schema())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from zen_core import __version__
 from zen_core.cli.common import configure_logging
 from zen_core.cli.inspect import doctor, models, plugins, threads, tools
 from zen_core.cli.run import call, serve
+from zen_core.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -33,13 +33,19 @@ _config_dir_option = click.option(
 @keys.command("add")
 @click.argument("name")
 @click.option("--tools", default=None, help="Comma-separated tools this key may call (default: all).")
-@click.option("--models", default=None, help="Comma-separated models this key may use (default: all).")
+@click.option("--models", default=None, help='Comma-separated models this key may use (default: all; "": none).')
+@click.option(
+    "--roots",
+    default=None,
+    help="Comma-separated absolute directories this key's tools may read (default: files.allowed_roots; "
+    "over HTTP nothing when that is unset).",
+)
 @_config_dir_option
-def add(name: str, tools: str | None, models: str | None, config_dir: str | None) -> None:
+def add(name: str, tools: str | None, models: str | None, roots: str | None, config_dir: str | None) -> None:
     """Create key NAME and print it once; only its hash is stored."""
     key_file = _key_file(config_dir)
     try:
-        secret = key_file.add(name, tools=_split(tools), models=_split(models))
+        secret = key_file.add(name, tools=_split(tools), models=_split(models), roots=_split(roots))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(secret)
@@ -64,7 +70,8 @@ def list_keys(config_dir: str | None) -> None:
     for entry in entries:
         tools = ",".join(entry.tools) if entry.tools is not None else "all"
         models = ",".join(entry.models) if entry.models is not None else "all"
-        click.echo(f"{entry.name}  tools={tools}  models={models}  created={entry.created or '?'}")
+        roots = ",".join(entry.roots) if entry.roots is not None else "server default"
+        click.echo(f"{entry.name}  tools={tools}  models={models}  roots={roots}  created={entry.created or '?'}")
 
 
 @keys.command("remove")

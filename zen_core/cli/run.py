@@ -154,7 +154,7 @@ def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -
     """Run TOOL locally, without an MCP client, printing progress (stderr) and the result."""
     arguments = parse_args(pairs, raw_json)
     host = load_host()
-    from zen_core.calls.dispatch import Dispatcher
+    from zen_core.calls.context import Caller
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
         shown = f"{done:g}/{total:g}" if total else f"{done:g}"
@@ -162,7 +162,7 @@ def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -
 
     async def run() -> Any:
         try:
-            return await Dispatcher(host).call(tool, arguments, transport="cli", progress=progress)
+            return await host.dispatcher().call(tool, arguments, caller=Caller(transport="cli"), progress=progress)
         finally:
             await host.services.aclose()
 

@@ -53,6 +53,8 @@ RefusalKind = Literal[
     "too_large",
     "unreadable",
     "limit",
+    "denied",
+    "invalid",
 ]
 
 #: Directory names never entered when a directory is expanded (hidden directories are skipped too).
@@ -248,8 +250,10 @@ class _Resolver:
         skip_binary: bool,
         max_file_bytes: int,
         max_files: int,
+        denied: Sequence[tuple[Path, str]] = (),
     ) -> None:
         self.roots = _unique(roots)
+        self.denied = [(Path(os.path.realpath(p)), reason) for p, reason in denied]
         self.allow_secrets = allow_secrets
         self.expand_dirs = expand_dirs
         self.skip_binary = skip_binary
@@ -280,6 +284,10 @@ class _Resolver:
             )
             return None
         real = Path(os.path.realpath(given))
+        for place, reason in self.denied:
+            if _inside(real, [place]):
+                self.refuse(raw, reason, "denied", requested)
+                return None
         if not _inside(real, self.roots):
             if real != given and _inside(given, self.roots):
                 self.refuse(
@@ -426,12 +434,19 @@ def resolve_paths(
     skip_binary: bool = True,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_files: int = DEFAULT_MAX_FILES,
+    denied: Sequence[tuple[Path | str, str]] = (),
 ) -> ResolvedPaths:
     """Check ``paths`` and expand directories; returns the readable files (real paths, in request order,
     each once) and the refused paths with reasons. Blocking: run it in a thread from async code.
     """
     resolver = _Resolver(
-        [Path(r) for r in allowed_roots], allow_secrets, expand_dirs, skip_binary, max_file_bytes, max_files
+        [Path(r) for r in allowed_roots],
+        allow_secrets,
+        expand_dirs,
+        skip_binary,
+        max_file_bytes,
+        max_files,
+        [(Path(p), reason) for p, reason in denied],
     )
     for raw in paths:
         resolver.add(str(raw))

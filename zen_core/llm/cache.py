@@ -9,8 +9,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from zen_core.llm.config import CacheSettings
-
 log = logging.getLogger("zen.llm")
 T = TypeVar("T")
 
@@ -58,24 +56,6 @@ class ResponseCache:
                 await result
         except Exception:
             log.debug("closing the response cache failed", exc_info=True)
-
-
-def make_cache(config: CacheSettings, redis_url: str | None) -> ResponseCache | None:
-    """The response cache per config (``None`` when disabled): Redis when chosen and a URL is known."""
-    if not config.enabled:
-        return None
-    use_redis = config.backend == "redis" or (config.backend == "auto" and redis_url)
-    if use_redis:
-        if not redis_url:
-            raise ValueError("cache.backend is 'redis' but no URL is set (ZEN_REDIS_URL or cache.redis_url)")
-        from litellm.caching.redis_cache import RedisCache
-
-        backend: Any = RedisCache(url=redis_url)
-        return ResponseCache(backend, ttl_s=config.ttl_s, namespace=config.namespace, description="redis")
-    from litellm.caching.in_memory_cache import InMemoryCache
-
-    backend = InMemoryCache(max_size_in_memory=1000, default_ttl=int(config.ttl_s))
-    return ResponseCache(backend, ttl_s=config.ttl_s, namespace=config.namespace, description="in-process")
 
 
 def request_key(*parts: Any) -> str:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
-from zen_core.calls.tool import ToolError
+from zen_core.errors import ToolError
 from zen_core.llm.config import BudgetSettings, Limit, RateLimitSettings
 from zen_core.store.base import Counters
 

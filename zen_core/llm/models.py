@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from zen_core.calls.tool import ToolError
+from zen_core.errors import ToolError
 from zen_core.settings import ConfigError, Settings, env_list
 
 __all__ = [
@@ -141,6 +141,13 @@ class ModelConfig(BaseModel):
             return []
         default = PROVIDER_KEY_ENV.get(self.provider or "")
         return [default] if default else []
+
+    def placeholder_key(self) -> str | None:
+        """The key sent to an explicit ``api_base`` that needs none (a local OpenAI-compatible server):
+        LiteLLM's OpenAI client refuses to send a request without some key. ``None`` otherwise."""
+        if self.api_base and not self.api_key and not self.key_env():
+            return "zen-no-key"
+        return None
 
     def missing_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The first key variable that is needed but unset (``None`` when the model has its keys)."""
@@ -326,17 +333,17 @@ class ModelRegistry:
         }
 
     # -- enrichment --------------------------------------------------------------------------
-    def enrich(self, lookup: InfoLookup | None = None) -> None:
-        """Fill ``None`` fields from LiteLLM's model info, once (imports LiteLLM unless ``lookup`` is given)."""
+    @property
+    def enriched(self) -> bool:
+        """Whether :meth:`enrich` has run (model info from LiteLLM is filled in)."""
+        return self._enriched
+
+    def enrich(self, lookup: InfoLookup) -> None:
+        """Fill ``None`` fields from model info (LiteLLM's, through ``lookup``), once. Blocking."""
         with self._lock:
             if self._enriched:
                 return
-            if lookup is None:
-                from zen_core.llm import litellm_model_info
-
-                lookup = litellm_model_info
-            info = lookup
-            updated = {name: _enriched(model, info(model)) for name, model in self._models.items()}
+            updated = {name: _enriched(model, lookup(model)) for name, model in self._models.items()}
             self._models = updated
             self._index = self._build_index(updated.values())
             self._enriched = True

@@ -1,69 +1,67 @@
-"""The LLM service every tool uses through ``ctx.llm``: a LiteLLM Router plus Zen's limits, cache and budgets.
+"""The LLM service: every model call of the process, through one pipeline for answers and streams.
 
-LiteLLM is imported lazily (``warm_up`` or the first call, off the event loop), with its network
-fetches disabled and its stdout printing suppressed: stdout is the MCP stdio channel.
+One call: resolve the model ▶ parameters (the model's temperature/max_tokens rules) ▶ wait for LiteLLM
+▶ estimate tokens and cost ▶ budget check ▶ rate-limit slot ▶ attempts with retries and backoff (LiteLLM's
+Router does the fallbacks) ▶ the answer, its usage and cost ▶ budget spend. :meth:`LLMService.complete`
+adds the response cache and coalescing of identical calls in flight; :meth:`LLMService.stream` yields text
+as it arrives. Tools reach this through the per-call view :class:`zen_core.llm.bound.LLM` (``ctx.llm``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from zen_core.llm import events as llm_events
-from zen_core.llm.cache import Coalescer, ResponseCache, make_cache, request_key
+from zen_core.llm.backend import Backend, cache_backend, import_litellm, litellm_model_info
+from zen_core.llm.cache import Coalescer, ResponseCache, request_key
 from zen_core.llm.config import LLMSettings
 from zen_core.llm.errors import LLMError, backoff_s, is_retryable, map_error
 from zen_core.llm.limits import Budget, LimitError, RateLimiter, SafeCounters
-from zen_core.llm.models import ENV_REF, ModelConfig, ModelRegistry
-from zen_core.llm.stream import run_stream
+from zen_core.llm.models import ModelConfig, ModelRegistry
 from zen_core.llm.types import Completion, CompletionStream, Usage
 from zen_core.settings import Settings
 from zen_core.store.base import Counters
 
-__all__ = ["Completion", "CompletionStream", "LLMError", "LLMService", "LimitError", "Usage"]
+__all__ = ["CallOptions", "LLMService", "import_litellm", "litellm_model_info"]
 
 log = logging.getLogger("zen.llm")
 T = TypeVar("T")
-_import_lock = threading.Lock()
+Messages = list[dict[str, Any]]
 
 
-def import_litellm() -> Any:
-    """Import and configure LiteLLM: offline cost map, no network at import, nothing on stdout."""
-    with _import_lock:
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
-        import litellm as _litellm
+@dataclass(frozen=True)
+class CallOptions:
+    """What a caller may choose for one model call (every field optional)."""
 
-        litellm: Any = _litellm
-        litellm.suppress_debug_info = True
-        litellm.set_verbose = False
-        logging.getLogger("LiteLLM").setLevel(logging.ERROR)
-        logging.getLogger("LiteLLM Router").setLevel(logging.CRITICAL)  # Zen reports failures itself
-        return litellm
-
-
-def litellm_model_info(model: ModelConfig) -> dict[str, Any] | None:
-    """LiteLLM's model info for ``model`` (``None`` when LiteLLM does not know it)."""
-    litellm = import_litellm()
-    try:
-        return dict(litellm.get_model_info(model.model))
-    except Exception:
-        return None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    #: LiteLLM's ``reasoning_effort`` (sent only to models that may think).
+    reasoning_effort: str | None = None
+    #: Seconds for this call; defaults to ``llm.timeout_s`` per attempt.
+    timeout_s: float | None = None
+    #: ``False``: an independent sample (no cache read or write, no coalescing). Streams are never cached.
+    cache: bool = True
+    #: Passed to LiteLLM (and its logging callbacks) with the call.
+    metadata: Mapping[str, Any] | None = None
+    #: Refuse the call when its estimated cost is higher (overrides ``budgets.max_cost_per_call_usd``).
+    max_cost_usd: float | None = None
+    #: More LiteLLM parameters, sent as given.
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _env_key(value: str | None) -> str | None:
-    if value and value.startswith(ENV_REF):
-        return os.environ.get(value[len(ENV_REF) :])
-    return value
+@dataclass
+class _Raw:
+    """What one provider answer amounts to, before usage and cost are worked out."""
 
-
-def _messages(text: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": text}] if isinstance(text, str) else text
+    text: str = ""
+    usage: Any = None
+    finish: str | None = None
+    hidden: dict[str, Any] = field(default_factory=dict)
 
 
 class LLMService:
@@ -79,125 +77,67 @@ class LLMService:
     ) -> None:
         """``on_ready`` runs once, in the thread that loaded LiteLLM, when the service is ready."""
         self.settings = settings
-        self._on_ready = on_ready
         self.models = models
         self.config = LLMSettings.from_settings(settings)
         self.counters = SafeCounters(counters_factory)
         self.limiter = RateLimiter(self.config.rate_limits, self.counters, prefix=self.config.cache.namespace)
         self.budget = Budget(self.config.budgets, self.counters, prefix=self.config.cache.namespace)
+        self.backend = Backend(models, self.config.router)
+        self._on_ready = on_ready
         self._lock = threading.Lock()
-        self._litellm: Any = None
-        self._router: Any = None
+        self._ready = False
         self._cache: ResponseCache | None = None
-        self._by_deployment: dict[str, ModelConfig] = {}
-        #: LiteLLM parameters of the models called without the Router (see :meth:`_attempt`).
-        self._direct: dict[str, dict[str, Any]] = {}
         self._coalescer: Coalescer[Completion] = Coalescer()
 
     # -- setup -------------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Import LiteLLM, build the Router and make one mock call. Thread-safe, idempotent, blocking."""
+        """Load LiteLLM and build the Router. Thread-safe, idempotent, blocking."""
         with self._lock:
-            if self._router is not None:
+            if self._ready:
                 return
-            litellm = import_litellm()
-            self.models.enrich(litellm_model_info)
-            msgs = [{"role": "user", "content": "warm up"}]
-            litellm.completion(model="openai/zen-warmup", messages=msgs, mock_response="ok")
-            litellm.token_counter(model="gpt-4o", text="warm up")
-            self._cache = make_cache(self.config.cache, self.config.redis_url)
-            self._litellm = litellm
-            self._router = self._build_router(litellm)  # last: a Router means ready (see ``ready``)
+            self.backend.load()
+            found = cache_backend(self.config.cache, self.config.redis_url)
+            if found is not None:
+                backend, description = found
+                cache = self.config.cache
+                self._cache = ResponseCache(
+                    backend, ttl_s=cache.ttl_s, namespace=cache.namespace, description=description
+                )
+            self._ready = True  # last: ``ready`` means everything above is in place
             if self._on_ready is not None:
                 self._on_ready()
 
     @property
     def ready(self) -> bool:
-        """Whether LiteLLM is loaded and the Router built (calls and token counts no longer block on it)."""
-        return self._router is not None
+        """Whether LiteLLM is loaded (calls and token counts no longer wait for it)."""
+        return self._ready
 
-    def _build_router(self, litellm: Any) -> Any:
-        rc = self.config.router
-        model_list: list[dict[str, Any]] = []
-        usable = {m.name for m in self.models.available()}
-        for cfg in self.models:
-            if cfg.name not in usable:
-                continue
-            prices = {
-                "input_cost_per_token": cfg.input_cost_per_token,
-                "output_cost_per_token": cfg.output_cost_per_token,
-            }
-            base = {"model": cfg.model, "api_base": cfg.api_base, "api_key": cfg.api_key}
-            for dep in [base, *(d.model_dump() for d in cfg.deployments)]:
-                params = {
-                    "model": dep.get("model") or cfg.model,
-                    "api_base": dep.get("api_base") or cfg.api_base,
-                    "api_key": _env_key(dep.get("api_key") or cfg.api_key),
-                    "timeout": rc.timeout_s,
-                    **{k: v for k, v in prices.items() if v is not None},
-                    **cfg.extra_params,
-                    **dep.get("extra_params", {}),
-                }
-                clean = {k: v for k, v in params.items() if v is not None}
-                model_list.append({"model_name": cfg.name, "litellm_params": clean})
-                self._by_deployment[params["model"]] = cfg
-            if not cfg.deployments and not self._fallbacks(cfg, usable):
-                # no retries below Zen's (the OpenAI client alone would retry twice), as the Router is set up
-                self._direct[cfg.name] = {**model_list[-1]["litellm_params"], "max_retries": 0, "num_retries": 0}
-        fallbacks = [{cfg.name: self._fallbacks(cfg, usable)} for cfg in self.models if cfg.name in usable]
-        return litellm.Router(
-            model_list=model_list,
-            fallbacks=[f for f in fallbacks if next(iter(f.values()))],
-            num_retries=0,  # Zen retries (see _retrying): the Router's backoff is not configurable
-            timeout=rc.timeout_s,
-            allowed_fails=rc.allowed_fails,
-            cooldown_time=rc.cooldown_s,
-            routing_strategy=rc.routing_strategy,
-            retry_after=0,
-        )
-
-    def _attempt(self, router: Any, cfg: ModelConfig, **kwargs: Any) -> Awaitable[Any]:
-        """One call attempt (the fallbacks included): through the Router for a model with several
-        deployments or with fallbacks, straight to ``litellm.acompletion`` otherwise.
-
-        For one deployment without fallbacks the Router has nothing to choose, yet costs ~2.5 ms of
-        CPU per call (about a third of LiteLLM's whole cost per call); Zen does retries, rate limits,
-        caching and costs itself either way.
-        """
-        direct = self._direct.get(cfg.name)
-        if direct is None:
-            return router.acompletion(model=cfg.name, **kwargs)  # type: ignore[no-any-return]
-        return self._litellm.acompletion(**{**direct, **kwargs})  # type: ignore[no-any-return]
-
-    def _fallbacks(self, cfg: ModelConfig, usable: set[str]) -> list[str]:
-        """The usable fallbacks of ``cfg``, by name, in order."""
-        names = [self.models.resolve(f).name for f in cfg.fallbacks]
-        return [n for n in names if n in usable]
-
-    async def _ready(self) -> Any:
-        if self._router is None:
+    async def ensure_ready(self) -> None:
+        """Load LiteLLM off the event loop if it is not loaded yet."""
+        if not self._ready:
             await asyncio.to_thread(self.warm_up)
-        return self._router
 
     async def aclose(self) -> None:
         """Release the cache connections; the service can no longer be used afterwards."""
         if self._cache is not None:
             await self._cache.aclose()
 
-    # -- lookup ------------------------------------------------------------------------------
+    # -- models ------------------------------------------------------------------------------
     def resolve(self, model: str) -> ModelConfig:
-        """The configuration of ``model`` (name or alias, any case)."""
+        """The configuration of ``model`` (name or alias, any case), capabilities filled in when LiteLLM
+        is loaded; :class:`~zen_core.llm.models.ModelNotFoundError` when unknown."""
         return self.models.resolve(model)
 
-    def _usable(self, model: str) -> ModelConfig:
-        cfg = self.models.resolve(model)
-        llm_events.check_key_allows(model, cfg)
+    def usable(self, model: str | ModelConfig) -> ModelConfig:
+        """``model``'s configuration when it can be called now; :class:`LLMError` naming why not."""
+        cfg = self.models.resolve(model) if isinstance(model, str) else model
         reason = self.models.unavailable_reason(cfg)
         if reason:
+            shown = model if isinstance(model, str) else cfg.name
             raise LLMError(
-                f"Model '{model}' ({cfg.provider or 'unknown provider'}) is unavailable: {reason}. "
+                f"Model '{shown}' ({cfg.provider or 'unknown provider'}) is unavailable: {reason}. "
                 "What to do: pick a model listed by listmodels, or fix its configuration.",
-                model=model,
+                model=shown,
                 provider=cfg.provider,
                 status_code=None,
                 provider_message="",
@@ -205,182 +145,166 @@ class LLMService:
             )
         return cfg
 
-    def _info(self, model: str) -> ModelConfig:
-        cfg = self.models.resolve(model)
-        if cfg.context_window is None or cfg.max_output_tokens is None:
-            self.models.enrich(litellm_model_info)
-            cfg = self.models.resolve(model)
-        return cfg
+    def count_tokens(self, model: str | ModelConfig, text: str | Messages) -> int:
+        """Tokens in ``text`` (a string or chat messages) by the model's tokenizer. Blocking."""
+        cfg = self.models.resolve(model) if isinstance(model, str) else model
+        return self.backend.count_tokens(cfg, text)
 
     def context_window(self, model: str) -> int:
-        """Input tokens the model accepts (8192 when neither config nor LiteLLM knows)."""
-        return self._info(model).context_window or 8192
+        """Input tokens the model accepts (8192 when neither config nor LiteLLM knows). Blocking."""
+        self.models.enrich(litellm_model_info)
+        return self.models.resolve(model).context_window or 8192
 
     def max_output_tokens(self, model: str) -> int:
-        """Output tokens the model can produce (4096 when unknown)."""
-        return self._info(model).max_output_tokens or 4096
-
-    def count_tokens(self, model: str, text: str | list[dict[str, Any]]) -> int:
-        """Tokens in ``text`` (a string or chat messages) by the model's tokenizer."""
-        litellm = self._litellm or import_litellm()
-        cfg = self.models.resolve(model)
-        if isinstance(text, str):
-            return int(litellm.token_counter(model=cfg.model, text=text))
-        return int(litellm.token_counter(model=cfg.model, messages=text))
+        """Output tokens the model can produce (4096 when unknown). Blocking."""
+        self.models.enrich(litellm_model_info)
+        return self.models.resolve(model).max_output_tokens or 4096
 
     # -- calls -------------------------------------------------------------------------------
-    def _params(
+    async def complete(self, model: str | ModelConfig, messages: Messages, **options: Any) -> Completion:
+        """One answer. ``options`` are the fields of :class:`CallOptions` (unknown ones go to LiteLLM).
+
+        Raises :class:`LLMError` (failure, unavailable model) or :class:`LimitError` (rate limit, budget).
+        """
+        requested = model if isinstance(model, str) else model.name
+        cfg = self.usable(model)
+        opts = _options(options)
+        params = self._params(cfg, opts)
+        await self.ensure_ready()
+        if not opts.cache or self._cache is None:
+            result = await _final(self._pipeline(cfg, messages, params, opts, stream=False))
+            return result.model_copy(update={"model": requested})
+        return await self._cached(requested, cfg, messages, params, opts, self._cache)
+
+    def stream(self, model: str | ModelConfig, messages: Messages, **options: Any) -> CompletionStream:
+        """Text deltas as they arrive; the stream's ``.completion`` (usage, cost) is set when it ends.
+
+        Streams are never cached or coalesced. Failures before the first chunk are retried and fall back
+        like :meth:`complete`.
+        """
+        requested = model if isinstance(model, str) else model.name
+        cfg = self.usable(model)
+        opts = _options(options)
+        params = self._params(cfg, opts)
+
+        async def deltas(holder: CompletionStream) -> AsyncGenerator[str, None]:
+            await self.ensure_ready()
+            async for item in self._pipeline(cfg, messages, params, opts, stream=True):
+                if isinstance(item, Completion):
+                    holder.completion = item.model_copy(update={"model": requested})
+                else:
+                    yield item
+
+        return CompletionStream(deltas)
+
+    async def _cached(
         self,
+        requested: str,
         cfg: ModelConfig,
-        temperature: float | None,
-        max_tokens: int | None,
-        reasoning_effort: str | None,
-        params: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        out = dict(params)
-        temp = cfg.temperature.apply(temperature)
+        messages: Messages,
+        params: dict[str, Any],
+        opts: CallOptions,
+        cache: ResponseCache,
+    ) -> Completion:
+        """``complete`` through the response cache; identical calls in flight share one provider call."""
+        started = time.perf_counter()
+        key = request_key(cfg.name, messages, params)
+        stored = await cache.get(key)
+        if stored is not None:
+            hit = Completion.model_validate(stored)
+            latency = (time.perf_counter() - started) * 1000
+            return hit.model_copy(
+                update={"model": requested, "cache_hit": True, "cost_usd": 0.0, "latency_ms": latency}
+            )
+
+        async def call_and_store() -> Completion:
+            result = await _final(self._pipeline(cfg, messages, params, opts, stream=False))
+            await cache.put(key, result.model_dump(mode="json"))
+            return result
+
+        if not self.config.cache.coalesce:
+            return (await call_and_store()).model_copy(update={"model": requested})
+        result, shared = await self._coalescer.run(key, call_and_store)
+        if not shared:
+            return result.model_copy(update={"model": requested})
+        latency = (time.perf_counter() - started) * 1000
+        shared_fields = {"cache_hit": True, "coalesced": True, "cost_usd": 0.0, "latency_ms": latency}
+        return result.model_copy(update={"model": requested, **shared_fields})
+
+    async def _pipeline(
+        self, cfg: ModelConfig, messages: Messages, params: dict[str, Any], opts: CallOptions, *, stream: bool
+    ) -> AsyncGenerator[str | Completion, None]:
+        """One provider call under the budget and the rate limits, with retries: yields the text deltas
+        (streams only), then the :class:`Completion`."""
+        tokens, estimate = self._estimate(cfg, messages, params.get("max_tokens"), opts.max_cost_usd)
+        await self.budget.check(cfg.name, estimate, opts.max_cost_usd)
+        extra: dict[str, Any] = {"drop_params": self.config.router.drop_params, **params}
+        if opts.timeout_s is not None:
+            extra["timeout"] = opts.timeout_s
+        if opts.metadata:
+            extra["metadata"] = dict(opts.metadata)
+        if stream:
+            extra.update(stream=True, stream_options={"include_usage": True})
+        async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
+            started = time.perf_counter()
+            raw = _Raw()
+            try:
+                response = await self._retrying(lambda: self.backend.attempt(cfg, messages=messages, **extra))
+                if stream:
+                    async for delta in _consume_stream(response, raw):
+                        yield delta
+                else:
+                    _read_response(response, raw)
+            except (asyncio.CancelledError, LimitError, GeneratorExit):
+                raise
+            except Exception as exc:
+                raise map_error(
+                    exc,
+                    model=cfg.name,
+                    provider=cfg.provider,
+                    fallbacks=self.backend.fallbacks(cfg),
+                    key_env=cfg.key_env(),
+                ) from exc
+            result = self._completion(cfg, messages, raw, (time.perf_counter() - started) * 1000)
+            report(0 if result.cache_hit else result.usage.total_tokens)
+        await self.budget.record(result.cost_usd)
+        yield result
+
+    def _params(self, cfg: ModelConfig, opts: CallOptions) -> dict[str, Any]:
+        """The LiteLLM parameters for ``cfg``: its temperature and max_tokens rules applied."""
+        out = dict(opts.extra)
+        temp = cfg.temperature.apply(opts.temperature)
         if cfg.temperature_override is not None:
             temp = cfg.temperature_override
         if temp is not None:
             out["temperature"] = temp
-        tokens = cfg.max_tokens_override or max_tokens
+        tokens = cfg.max_tokens_override or opts.max_tokens
         if tokens is not None:
             out["max_tokens"] = min(tokens, cfg.max_output_tokens or tokens)
-        if reasoning_effort is not None and cfg.supports_thinking is not False:
-            out["reasoning_effort"] = reasoning_effort
+        if opts.reasoning_effort is not None and cfg.supports_thinking is not False:
+            out["reasoning_effort"] = opts.reasoning_effort
         return out
 
-    def _estimate(self, cfg: ModelConfig, messages: list[dict[str, Any]], max_tokens: Any) -> tuple[int, float]:
-        """Prompt tokens and estimated cost, computed only when a limit or budget needs them."""
+    def _estimate(
+        self, cfg: ModelConfig, messages: Messages, max_tokens: Any, max_cost_usd: float | None
+    ) -> tuple[int, float]:
+        """Prompt tokens and estimated cost, computed only when a limit, budget or ceiling needs them."""
         needs_tokens = (
-            self.budget.active
+            max_cost_usd is not None
+            or self.budget.active
             or self.limiter.config.global_.tokens_per_minute
             or any(lim.tokens_per_minute for lim in self.limiter.config.per_model.values())
         )
         if not needs_tokens:
             return 0, 0.0
-        tokens = self.count_tokens(cfg.name, messages)
+        tokens = self.backend.count_tokens(cfg, messages)
         cost = tokens * (cfg.input_cost_per_token or 0)
         cost += int(max_tokens or 0) * (cfg.output_cost_per_token or 0)
         return tokens, cost * cfg.cost_multiplier
 
-    async def complete(
-        self,
-        model: str,
-        messages: list[dict[str, Any]],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        reasoning_effort: str | None = None,
-        timeout_s: float | None = None,
-        cache: bool = True,
-        metadata: dict[str, Any] | None = None,
-        max_cost_usd: float | None = None,
-        **params: Any,
-    ) -> Completion:
-        """One completion. ``cache=False`` makes an independent sample: no cache read/write, no coalescing.
-
-        Raises :class:`LLMError` (failure, unavailable model) or :class:`LimitError` (rate limit, budget).
-        """
-        started = time.perf_counter()
-        try:
-            result = await self._complete_shared(
-                model,
-                messages,
-                temperature,
-                max_tokens,
-                reasoning_effort,
-                timeout_s,
-                cache,
-                metadata,
-                max_cost_usd,
-                params,
-            )
-        except Exception as exc:
-            llm_events.record(model, started, error=exc)
-            raise
-        llm_events.record(model, started, result)
-        return result
-
-    async def _complete_shared(
-        self,
-        model: str,
-        messages: list[dict[str, Any]],
-        temperature: float | None,
-        max_tokens: int | None,
-        reasoning_effort: str | None,
-        timeout_s: float | None,
-        cache: bool,
-        metadata: dict[str, Any] | None,
-        max_cost_usd: float | None,
-        params: dict[str, Any],
-    ) -> Completion:
-        """``complete`` without the bookkeeping: identical concurrent requests share one call."""
-        cfg = self._usable(model)
-        call_params = self._params(cfg, temperature, max_tokens, reasoning_effort, params)
-        started = time.perf_counter()
-        await self._ready()
-        response_cache = self._cache if cache else None
-
-        async def call() -> Completion:
-            return await self._complete(cfg, messages, call_params, timeout_s, metadata, max_cost_usd)
-
-        if response_cache is None:
-            result = await call()
-            return result.model_copy(update={"model": model})
-        key = request_key(cfg.name, messages, call_params)
-        stored = await response_cache.get(key)
-        if stored is not None:
-            hit = Completion.model_validate(stored)
-            latency = (time.perf_counter() - started) * 1000
-            return hit.model_copy(update={"model": model, "cache_hit": True, "cost_usd": 0.0, "latency_ms": latency})
-
-        async def call_and_store() -> Completion:
-            result = await call()
-            await response_cache.put(key, result.model_dump(mode="json"))
-            return result
-
-        if not self.config.cache.coalesce:
-            return (await call_and_store()).model_copy(update={"model": model})
-        result, shared = await self._coalescer.run(key, call_and_store)
-        if not shared:
-            return result.model_copy(update={"model": model})
-        latency = (time.perf_counter() - started) * 1000
-        shared_fields = {"cache_hit": True, "coalesced": True, "cost_usd": 0.0, "latency_ms": latency}
-        return result.model_copy(update={"model": model, **shared_fields})
-
-    async def _complete(
-        self,
-        cfg: ModelConfig,
-        messages: list[dict[str, Any]],
-        call_params: dict[str, Any],
-        timeout_s: float | None,
-        metadata: dict[str, Any] | None,
-        max_cost_usd: float | None,
-    ) -> Completion:
-        router = await self._ready()
-        tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"))
-        await self.budget.check(cfg.name, estimate, max_cost_usd)
-        extra = self._call_extras(timeout_s, metadata)
-        async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
-            started = time.perf_counter()
-            try:
-                response = await self._retrying(
-                    lambda: self._attempt(router, cfg, messages=messages, **call_params, **extra)
-                )
-            except (asyncio.CancelledError, LimitError):
-                raise
-            except Exception as exc:
-                raise self._error(exc, cfg) from exc
-            latency = (time.perf_counter() - started) * 1000
-            result = self._to_completion(cfg, response, latency)
-            report(0 if result.cache_hit else result.usage.total_tokens)
-        await self.budget.record(result.cost_usd)
-        return result
-
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run ``call`` (one Router call: deployment pick + fallbacks), retrying transient failures
-        ``llm.num_retries`` times with Zen's exponential backoff (Retry-After honoured, capped)."""
+        """Run ``call`` (one attempt: deployment pick + fallbacks), retrying transient failures
+        ``llm.num_retries`` times with exponential backoff (Retry-After honoured, capped)."""
         rc = self.config.router
         attempt = 0
         while True:
@@ -400,64 +324,24 @@ class LLMService:
                 attempt += 1
                 await asyncio.sleep(delay)
 
-    def _call_extras(self, timeout_s: float | None, metadata: dict[str, Any] | None) -> dict[str, Any]:
-        extra: dict[str, Any] = {"drop_params": self.config.router.drop_params}
-        if timeout_s is not None:
-            extra["timeout"] = timeout_s
-        metadata = llm_events.trace_metadata(metadata)
-        if metadata:
-            extra["metadata"] = metadata
-        return extra
-
-    def _error(self, exc: BaseException, cfg: ModelConfig) -> LLMError:
-        tried = self._fallbacks(cfg, {m.name for m in self.models.available()})
-        return map_error(exc, model=cfg.name, provider=cfg.provider, fallbacks=tried, key_env=cfg.key_env())
-
-    def _cost(self, used: ModelConfig, usage: Usage, reported: Any, cache_hit: bool) -> tuple[float, bool]:
-        if cache_hit:
-            return 0.0, True
-        if isinstance(reported, int | float) and reported > 0:
-            return float(reported) * used.cost_multiplier, True
-        if used.cost_known:
-            raw = usage.prompt_tokens * (used.input_cost_per_token or 0) + usage.completion_tokens * (
-                used.output_cost_per_token or 0
+    def _completion(self, cfg: ModelConfig, messages: Messages, raw: _Raw, latency_ms: float) -> Completion:
+        deployment, used = self.backend.deployment(raw.hidden, cfg)
+        cache_hit = bool(raw.hidden.get("cache_hit"))
+        if raw.usage:
+            usage = Usage(
+                prompt_tokens=int(getattr(raw.usage, "prompt_tokens", 0) or 0),
+                completion_tokens=int(getattr(raw.usage, "completion_tokens", 0) or 0),
+                total_tokens=int(getattr(raw.usage, "total_tokens", 0) or 0),
             )
-            return raw * used.cost_multiplier, True
-        return 0.0, False
-
-    def _to_completion(self, cfg: ModelConfig, response: Any, latency_ms: float) -> Completion:
-        choice = response.choices[0] if response.choices else None
-        text = getattr(getattr(choice, "message", None), "content", None)
-        hidden: dict[str, Any] = getattr(response, "_hidden_params", None) or {}
-        return self._build(
-            cfg,
-            str(text or ""),
-            getattr(response, "usage", None),
-            getattr(choice, "finish_reason", None),
-            hidden,
-            latency_ms,
-        )
-
-    def _build(
-        self,
-        cfg: ModelConfig,
-        text: str,
-        raw_usage: Any,
-        finish: str | None,
-        hidden: Mapping[str, Any],
-        latency_ms: float,
-    ) -> Completion:
-        deployment = str(hidden.get("litellm_model_name") or cfg.model)
-        used = self._by_deployment.get(deployment, cfg)
-        usage = Usage(
-            prompt_tokens=int(getattr(raw_usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(raw_usage, "completion_tokens", 0) or 0),
-            total_tokens=int(getattr(raw_usage, "total_tokens", 0) or 0),
-        )
-        cache_hit = bool(hidden.get("cache_hit"))
-        cost, known = self._cost(used, usage, hidden.get("response_cost"), cache_hit)
+            reported = raw.hidden.get("response_cost")
+        else:  # the provider reported none (some streams): count what was sent and received
+            prompt = self.backend.count_tokens(cfg, messages)
+            answer = self.backend.count_tokens(cfg, raw.text) if raw.text else 0
+            usage = Usage(prompt_tokens=prompt, completion_tokens=answer, total_tokens=prompt + answer)
+            reported = None
+        cost, known = _cost(used, usage, reported, cache_hit)
         return Completion(
-            text=text,
+            text=raw.text,
             model=cfg.name,
             model_used=used.name,
             provider_model=deployment,
@@ -467,34 +351,60 @@ class LLMService:
             cost_known=known,
             latency_ms=latency_ms,
             cache_hit=cache_hit,
-            finish_reason=finish,
+            finish_reason=raw.finish,
         )
 
-    # -- streaming ---------------------------------------------------------------------------
-    def stream(
-        self,
-        model: str,
-        messages: list[dict[str, Any]],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        reasoning_effort: str | None = None,
-        timeout_s: float | None = None,
-        cache: bool = True,
-        metadata: dict[str, Any] | None = None,
-        max_cost_usd: float | None = None,
-        **params: Any,
-    ) -> CompletionStream:
-        """Stream text deltas; the returned object's ``.completion`` (usage, cost) is set when it ends.
 
-        Streams are never cached or coalesced. Errors before the first chunk fall back like ``complete``.
-        """
-        cfg = self._usable(model)
-        call_params = self._params(cfg, temperature, max_tokens, reasoning_effort, params)
-        return CompletionStream(
-            lambda holder: llm_events.recorded(
-                run_stream(self, holder, model, cfg, messages, call_params, timeout_s, metadata, max_cost_usd),
-                model,
-                holder,
-            )
-        )
+def _options(options: Mapping[str, Any]) -> CallOptions:
+    known = set(CallOptions.__dataclass_fields__) - {"extra"}
+    fields = {k: v for k, v in options.items() if k in known}
+    extra = {k: v for k, v in options.items() if k not in known}
+    return CallOptions(**fields, extra={**dict(options.get("extra") or {}), **extra})
+
+
+async def _final(events: AsyncGenerator[str | Completion, None]) -> Completion:
+    """The completion at the end of a pipeline that yields no deltas."""
+    try:
+        async for item in events:
+            if isinstance(item, Completion):
+                return item
+    finally:
+        await events.aclose()
+    raise RuntimeError("the LLM pipeline ended without a result")  # pragma: no cover - by construction
+
+
+def _read_response(response: Any, raw: _Raw) -> None:
+    choice = response.choices[0] if response.choices else None
+    raw.text = str(getattr(getattr(choice, "message", None), "content", None) or "")
+    raw.usage = getattr(response, "usage", None)
+    raw.finish = getattr(choice, "finish_reason", None)
+    raw.hidden = dict(getattr(response, "_hidden_params", None) or {})
+
+
+async def _consume_stream(response: Any, raw: _Raw) -> AsyncIterator[str]:
+    parts: list[str] = []
+    raw.hidden = dict(getattr(response, "_hidden_params", None) or {})
+    async for chunk in response:
+        chunk_hidden = getattr(chunk, "_hidden_params", None) or {}
+        raw.hidden.update({k: v for k, v in chunk_hidden.items() if v is not None})
+        raw.usage = getattr(chunk, "usage", None) or raw.usage
+        for choice in chunk.choices or []:
+            raw.finish = getattr(choice, "finish_reason", None) or raw.finish
+            delta = getattr(getattr(choice, "delta", None), "content", None)
+            if delta:
+                parts.append(delta)
+                yield delta
+    raw.text = "".join(parts)
+
+
+def _cost(used: ModelConfig, usage: Usage, reported: Any, cache_hit: bool) -> tuple[float, bool]:
+    """The call's cost in USD and whether a price was known."""
+    if cache_hit:
+        return 0.0, True
+    if isinstance(reported, int | float) and reported > 0:
+        return float(reported) * used.cost_multiplier, True
+    if used.cost_known:
+        raw = usage.prompt_tokens * (used.input_cost_per_token or 0)
+        raw += usage.completion_tokens * (used.output_cost_per_token or 0)
+        return raw * used.cost_multiplier, True
+    return 0.0, False

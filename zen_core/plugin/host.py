@@ -1,7 +1,8 @@
-"""The plugin host: loads plugins, then collects their tools, middleware and model sources.
+"""The plugin host: loads plugins, then collects what they offer — tools, middleware, model sources, HTTP
+routes and wrappers — through a typed façade over ``pm.hook``.
 
-Each hook implementation is called on its own, in pluggy's order, so an exception in one plugin's
-hook is recorded against that plugin and the others still register.
+Each hook implementation is called on its own, in pluggy's order, so an exception (or a ``sys.exit``) in one
+plugin's hook is recorded against that plugin and the others still register.
 """
 
 from __future__ import annotations
@@ -11,29 +12,21 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pluggy
 from pydantic import BaseModel
 
+from zen_core.calls.dispatch import Dispatcher, RegisteredTool
 from zen_core.calls.middleware import Middleware
-from zen_core.calls.tool import Tool
 from zen_core.plugin.loader import PluginInfo, PluginLoader, PluginLoadError, make_plugin_manager
+from zen_core.plugin.spec import AsgiWrapper
 from zen_core.services import Services
 from zen_core.settings import Settings
 
 log = logging.getLogger("zen.host")
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-@dataclass(frozen=True)
-class RegisteredTool:
-    tool: Tool[Any]
-    plugin: str
-    distribution: str | None
-    builtin: bool
 
 
 def _check_tool(tool: object) -> str | None:
@@ -74,12 +67,15 @@ class ZenHost:
         self.middleware: list[Middleware] = []
         self._collect_tools()
         self._collect_middleware()
+        #: HTTP routes and app wrappers for ``zen serve --http`` (outermost wrapper first).
+        self.routes: list[Any] = [route for _, route in self._collect("register_routes", _check_route)]
+        self.asgi_wrappers: list[AsgiWrapper] = [w for _, w in self._collect("register_asgi_wrappers", _check_callable)]
         sources = [
             source if self._info(plugin).builtin else _GuardedSource(source, plugin, self._fail)
             for plugin, source in self._collect("register_model_sources", _check_source)
         ]
         self.services = Services(self.settings, sources)
-        self.services.plugins = list(self.loader.infos.values())
+        self.services.plugins = [info.as_dict() for info in self.loader.infos.values()]
         self.services.models  # noqa: B018 - validate model config now: alias conflicts fail at start-up
         strict = strict if strict is not None else env.get("ZEN_STRICT_PLUGINS", "") not in ("", "0", "false")
         if strict and self.loader.errors():
@@ -98,7 +94,7 @@ class ZenHost:
             offered: list[Any] = []
             try:
                 impl.function(register=offered.append)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 self._fail(impl.plugin_name, f"{hook_name} raised {type(exc).__name__}: {exc}")
                 continue
             for item in offered:
@@ -137,6 +133,10 @@ class ZenHost:
 
     def _collect_middleware(self) -> None:
         self.middleware = [mw for _, mw in self._collect("register_middleware", _check_middleware)]
+
+    def dispatcher(self) -> Dispatcher:
+        """A dispatcher for this host's tools, through its middleware."""
+        return Dispatcher(self.tools, self.middleware, self.services)
 
     # -- listing -----------------------------------------------------------------------------
     def plugin_infos(self, *, include_builtin: bool = False) -> list[PluginInfo]:
@@ -183,9 +183,19 @@ class _GuardedSource:
     def load(self, settings: Settings) -> list[Any]:
         try:
             return list(self.source.load(settings))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             self._fail(self._plugin, f"model source '{self.name}' failed to load: {type(exc).__name__}: {exc}")
             return []
+
+
+def _check_route(route: object) -> str | None:
+    from starlette.routing import BaseRoute
+
+    return None if isinstance(route, BaseRoute) else f"registered route {route!r} is not a Starlette route"
+
+
+def _check_callable(item: object) -> str | None:
+    return None if callable(item) else f"registered ASGI wrapper {item!r} is not callable"
 
 
 def _check_source(source: object) -> str | None:

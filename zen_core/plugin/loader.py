@@ -66,6 +66,12 @@ class PluginInfo:
         }
 
 
+def known_hooks() -> list[str]:
+    """The names of Zen's hooks, in the order :mod:`zen_core.plugin.spec` defines them."""
+    specs = [(fn.__code__.co_firstlineno, name) for name, fn in vars(hookspecs).items() if hasattr(fn, "zen_spec")]
+    return [name for _, name in sorted(specs)]
+
+
 def make_plugin_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -141,7 +147,7 @@ class PluginLoader:
         try:
             plugin = ep.load()
             self.pm.register(plugin, name=ep.name)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             info.error = _describe_exception(exc)
             log.warning("plugin %s (%s) failed to load: %s", ep.name, dist, info.error)
 
@@ -150,7 +156,7 @@ class PluginLoader:
         try:
             module: ModuleType = importlib.import_module(module_name)
             self.pm.register(module, name=module_name)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             info.error = _describe_exception(exc)
             log.warning("plugin %s failed to load: %s", module_name, info.error)
 
@@ -160,7 +166,7 @@ class PluginLoader:
         self.infos[name] = info
         try:
             self.pm.register(plugin, name=name)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             info.error = _describe_exception(exc)
 
     def _check_pending(self) -> None:
@@ -175,10 +181,7 @@ class PluginLoader:
                     unknown.setdefault(impl.plugin_name, []).append(hook_name)
         for name, hooks in unknown.items():
             info = self.infos.setdefault(name, PluginInfo(name=name))
-            info.error = (
-                f"unknown hook(s) {', '.join(sorted(hooks))}; known hooks are "
-                "register_tools, register_middleware, register_model_sources"
-            )
+            info.error = f"unknown hook(s) {', '.join(sorted(hooks))}; known hooks are {', '.join(known_hooks())}"
             plugin = self.pm.get_plugin(name)
             if plugin is not None:
                 self.pm.unregister(plugin)

@@ -16,10 +16,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from zen_core import __version__
 from zen_core.plugin.host import ZenHost
 from zen_core.server.mcp import ZenMCPServer
 from zen_core.services import settle_heap
+from zen_core.version import __version__
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -48,29 +48,11 @@ def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1", ready_fd: int
             finally:
                 await host.services.aclose()
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz), *_extra_routes(host)]
-    routes.append(Mount("/", app=mcp_app))
+    routes: list[BaseRoute] = [Route("/healthz", healthz), *host.routes, Mount("/", app=mcp_app)]
     app: ASGIApp = Starlette(routes=routes, lifespan=lifespan)
-    return _wrap_auth(app, host, bind_host)
-
-
-def _extra_routes(host: ZenHost) -> list[BaseRoute]:
-    """Routes contributed by the built-in metrics middleware (``/metrics``), when present."""
-    try:
-        from zen_core.builtins.metrics import http_routes
-    except ImportError:
-        return []
-    return list(http_routes(host))
-
-
-def _wrap_auth(app: ASGIApp, host: ZenHost, bind_host: str) -> ASGIApp:
-    """Put the API-key check in front of ``/mcp`` (built-in auth), when present."""
-    try:
-        from zen_core.builtins.auth import wrap_asgi
-    except ImportError:
-        return app
-    wrapped: ASGIApp = wrap_asgi(app, host.settings, bind_host=bind_host)
-    return wrapped
+    for wrap in reversed(host.asgi_wrappers):  # the first registered ends up outermost (the API-key check)
+        app = wrap(app, host.settings, bind_host)
+    return app
 
 
 def bind_socket(bind_host: str, port: int) -> socket.socket:

@@ -8,10 +8,10 @@ from typing import Any
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 
-from zen_core import __version__
-from zen_core.calls.dispatch import Dispatcher
+from zen_core.calls.context import Caller
 from zen_core.calls.tool import Tool, ToolResponse
 from zen_core.plugin.host import ZenHost
+from zen_core.version import __version__
 
 INSTRUCTIONS = (
     "Zen lets you consult other LLMs. Use the model the user names; if none, call `listmodels` "
@@ -44,14 +44,26 @@ def call_tool_result(response: ToolResponse) -> types.CallToolResult:
     )
 
 
-def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """Transport name, lower-cased headers and the auth state an ASGI layer left in the scope."""
+def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[Caller, dict[str, str]]:
+    """Who is calling (from what the API-key check left in the ASGI scope) and the lower-cased headers."""
     request = ctx.request
     scope = getattr(request, "scope", None)
     if not isinstance(scope, dict):
-        return "stdio", {}, {}
+        return Caller(transport="stdio"), {}
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-    return "http", headers, dict(scope.get("zen", {}))
+    auth: dict[str, Any] = dict(scope.get("zen", {}))
+    caller = Caller(
+        transport="http",
+        key_name=auth.get("key_name"),
+        allowed_tools=_names(auth.get("allowed_tools")),
+        allowed_models=_names(auth.get("allowed_models")),
+        file_roots=_names(auth.get("file_roots")),
+    )
+    return caller, headers
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(v) for v in value)
 
 
 class ZenMCPServer:
@@ -59,7 +71,7 @@ class ZenMCPServer:
 
     def __init__(self, host: ZenHost, *, warm_up_after_list: bool = True) -> None:
         self.host = host
-        self.dispatcher = Dispatcher(host)
+        self.dispatcher = host.dispatcher()
         self._warm_up_after_list = warm_up_after_list
         self._tools_cache: list[types.Tool] | None = None
         self._schemas: dict[str, dict[str, Any] | None] = {}
@@ -104,7 +116,7 @@ class ZenMCPServer:
     async def call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        transport, headers, state = _request_info(ctx)
+        caller, headers = _request_info(ctx)
         progress = None
         meta: dict[str, Any] = dict(ctx.meta or {})
         if meta.get("progress_token", meta.get("progressToken")) is not None:
@@ -112,9 +124,8 @@ class ZenMCPServer:
         response = await self.dispatcher.call(
             params.name,
             params.arguments,
-            transport=transport,
+            caller=caller,
             headers=headers,
-            state=state,
             progress=progress,
         )
         return call_tool_result(response)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from zen_core.settings import ConfigError, Settings
 from zen_core.store.base import (
+    ANYONE,
     Counters,
+    Owner,
     Store,
     StoreUnavailable,
     ThreadFull,
@@ -20,10 +22,13 @@ from zen_core.store.base import (
 )
 from zen_core.store.listing import format_age, format_thread_table
 from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn
+from zen_core.store.view import Threads
 
 __all__ = [
+    "ANYONE",
     "ConversationSettings",
     "Counters",
+    "Owner",
     "Store",
     "StoreUnavailable",
     "Thread",
@@ -31,6 +36,7 @@ __all__ = [
     "ThreadNotFound",
     "ThreadStore",
     "ThreadSummary",
+    "Threads",
     "Turn",
     "conversation_settings",
     "format_age",

@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from zen_core.calls.middleware import current_call
-from zen_core.calls.tool import ToolError
+from zen_core.errors import ToolError
 from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn, from_epoch, new_thread_id
 
 RESTART_HINT = (
@@ -63,14 +62,21 @@ def _hours(value: float | None) -> str:
     return f"{value:g} hour" + ("" if value == 1 else "s")
 
 
-def with_owner(initial_context: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The initial context of a new thread, stamped with the calling API key's name (HTTP) as ``owner``,
-    so ``threads`` never lists one team member's conversations to another."""
-    context = dict(initial_context or {})
-    call = current_call.get()
-    if "owner" not in context and call is not None and call.ctx.key_name:
-        context["owner"] = call.ctx.key_name
-    return context
+class Anyone:
+    """The owner filter that matches every thread (for the operator's ``zen threads``, never for tools)."""
+
+    def __repr__(self) -> str:
+        return "ANYONE"
+
+
+#: Pass as ``owner`` to see threads whatever key started them.
+ANYONE = Anyone()
+#: A thread owner: an API key name, ``None`` (no key: stdio or an open HTTP server), or :data:`ANYONE`.
+Owner = str | None | Anyone
+
+
+def owner_matches(owner: Owner, actual: str | None) -> bool:
+    return isinstance(owner, Anyone) or owner == actual
 
 
 def normalize_thread_id(thread_id: str) -> str:
@@ -119,11 +125,12 @@ class ThreadStore(ABC):
         self,
         tool: str,
         *,
+        owner: str | None = None,
         initial_context: Mapping[str, Any] | None = None,
         parent_id: str | None = None,
         turns: Sequence[Turn] = (),
     ) -> Thread:
-        """Start a thread (optionally with its first turns) and return it."""
+        """Start a thread owned by ``owner`` (an API key name, or ``None``), optionally with its first turns."""
         thread_id = new_thread_id()
         turn_list = list(turns)
         self._check_new_turns(thread_id, 0, len(turn_list))
@@ -135,7 +142,8 @@ class ThreadStore(ABC):
             created_at=from_epoch(now),
             updated_at=from_epoch(now),
             expires_at=from_epoch(now + self.ttl_seconds),
-            initial_context=with_owner(initial_context),
+            owner=owner,
+            initial_context=dict(initial_context or {}),
             turns=turn_list,
         )
         await self._insert(thread, now)
@@ -146,27 +154,26 @@ class ThreadStore(ABC):
         """Store the new ``thread`` (created at epoch ``now``) with its turns, atomically."""
 
     @abstractmethod
-    async def get(self, thread_id: str) -> Thread:
-        """The thread with all its turns; :class:`ThreadNotFound` when unknown or expired."""
+    async def get(self, thread_id: str, *, owner: Owner = ANYONE) -> Thread:
+        """The thread with all its turns; :class:`ThreadNotFound` when unknown, expired, or owned by
+        someone other than ``owner`` (the same error: another key cannot tell its threads exist)."""
 
     @abstractmethod
-    async def add_turns(self, thread_id: str, turns: Sequence[Turn]) -> int:
-        """Append ``turns`` atomically (all or none); returns the thread's new turn count.
+    async def add_turns(self, thread_id: str, turns: Sequence[Turn], *, owner: Owner = ANYONE) -> int:
+        """Append ``turns`` atomically (all or none), checking the owner in the same transaction; returns
+        the thread's new turn count. Raises :class:`ThreadNotFound` or :class:`ThreadFull`."""
 
-        Raises :class:`ThreadNotFound` or :class:`ThreadFull`.
-        """
-
-    async def add_turn(self, thread_id: str, turn: Turn) -> int:
+    async def add_turn(self, thread_id: str, turn: Turn, *, owner: Owner = ANYONE) -> int:
         """Append one turn; returns the thread's new turn count."""
-        return await self.add_turns(thread_id, [turn])
+        return await self.add_turns(thread_id, [turn], owner=owner)
 
     @abstractmethod
     async def delete(self, thread_id: str) -> bool:
         """Remove a thread; ``False`` when it did not exist."""
 
     @abstractmethod
-    async def list_threads(self, limit: int = 20, *, owner: str | None = None) -> list[ThreadSummary]:
-        """Live threads, most recently updated first; with ``owner``, only those started under that API key."""
+    async def list_threads(self, limit: int = 20, *, owner: Owner = ANYONE) -> list[ThreadSummary]:
+        """Live threads of ``owner``, most recently updated first."""
 
     def _check_new_turns(self, thread_id: str, current: int, adding: int) -> None:
         if current + adding > self.max_turns:

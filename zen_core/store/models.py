@@ -56,6 +56,8 @@ class Thread(BaseModel):
     id: str
     parent_id: str | None = None
     tool: str
+    #: The API key that started the thread (``None``: no key — stdio or an open HTTP server).
+    owner: str | None = None
     created_at: datetime
     updated_at: datetime
     expires_at: datetime

@@ -22,7 +22,17 @@ from typing import Any, TypeVar
 
 from pydantic_core import to_json
 
-from zen_core.store.base import Counters, Store, StoreUnavailable, ThreadStore, normalize_thread_id
+from zen_core.store.base import (
+    ANYONE,
+    Anyone,
+    Counters,
+    Owner,
+    Store,
+    StoreUnavailable,
+    ThreadStore,
+    normalize_thread_id,
+    owner_matches,
+)
 from zen_core.store.models import (
     ConversationSettings,
     Thread,
@@ -36,7 +46,7 @@ from zen_core.store.models import (
 T = TypeVar("T")
 
 DB_FILENAME = "zen.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: How long a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_S = 15.0
 #: Expired rows are deleted at most this often (reads filter them out in between).
@@ -53,7 +63,8 @@ _SCHEMA = (
         turn_count INTEGER NOT NULL,
         initial_context TEXT NOT NULL,
         first_prompt TEXT NOT NULL,
-        models TEXT NOT NULL)""",
+        models TEXT NOT NULL,
+        owner TEXT)""",
     "CREATE INDEX IF NOT EXISTS threads_by_updated ON threads(updated_at)",
     "CREATE INDEX IF NOT EXISTS threads_by_expiry ON threads(expires_at)",
     """CREATE TABLE IF NOT EXISTS turns (
@@ -67,6 +78,14 @@ _SCHEMA = (
         expires_at REAL NOT NULL) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS counters_by_expiry ON counters(expires_at)",
 )
+#: Statements that bring a database of the given version to the next one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE threads ADD COLUMN owner TEXT",
+        "UPDATE threads SET owner = json_extract(initial_context, '$.owner')",
+    ),
+}
+_OWNER_INDEX = "CREATE INDEX IF NOT EXISTS threads_by_owner ON threads(owner, updated_at)"
 
 
 class SQLiteDatabase:
@@ -121,8 +140,14 @@ class SQLiteDatabase:
                     raise sqlite3.DatabaseError(
                         f"schema version {version} was written by a newer Zen (this one knows {SCHEMA_VERSION})"
                     )
-                for statement in _SCHEMA:
-                    conn.execute(statement)
+                if version == 0:  # a new file: the current schema
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
+                    version = SCHEMA_VERSION
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in _MIGRATIONS[step]:
+                        conn.execute(statement)
+                conn.execute(_OWNER_INDEX)
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.close()
@@ -225,7 +250,8 @@ class SQLiteThreadStore(ThreadStore):
             with write_txn(conn):
                 self._db.maybe_purge(conn, now)
                 conn.execute(
-                    "INSERT INTO threads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO threads (id, parent_id, tool, created_at, updated_at, expires_at, turn_count,"
+                    " initial_context, first_prompt, models, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         thread.id,
                         thread.parent_id,
@@ -237,6 +263,7 @@ class SQLiteThreadStore(ThreadStore):
                         _dumps(context),
                         first_prompt_of(turns, context),
                         json.dumps(merge_models([], turns)),
+                        thread.owner,
                     ),
                 )
                 conn.executemany(
@@ -246,17 +273,17 @@ class SQLiteThreadStore(ThreadStore):
 
         await self._db.run(_create)
 
-    async def get(self, thread_id: str) -> Thread:
+    async def get(self, thread_id: str, *, owner: Owner = ANYONE) -> Thread:
         thread_id = normalize_thread_id(thread_id)
 
         def _get(conn: sqlite3.Connection) -> tuple[Any, list[str]] | None:
             with read_txn(conn):
                 row = conn.execute(
-                    "SELECT parent_id, tool, created_at, updated_at, expires_at, initial_context"
+                    "SELECT parent_id, tool, created_at, updated_at, expires_at, initial_context, owner"
                     " FROM threads WHERE id = ? AND expires_at > ?",
                     (thread_id, time.time()),
                 ).fetchone()
-                if row is None:
+                if row is None or not owner_matches(owner, row[6]):
                     return None
                 turns = conn.execute("SELECT data FROM turns WHERE thread_id = ? ORDER BY seq", (thread_id,))
                 return row, [data for (data,) in turns]
@@ -264,11 +291,12 @@ class SQLiteThreadStore(ThreadStore):
         found = await self._db.run(_get)
         if found is None:
             raise self._not_found(thread_id)
-        (parent_id, tool, created, updated, expires, context), turns = found
+        (parent_id, tool, created, updated, expires, context, thread_owner), turns = found
         return Thread(
             id=thread_id,
             parent_id=parent_id,
             tool=tool,
+            owner=thread_owner,
             created_at=from_epoch(created),
             updated_at=from_epoch(updated),
             expires_at=from_epoch(expires),
@@ -276,7 +304,7 @@ class SQLiteThreadStore(ThreadStore):
             turns=[Turn.model_validate_json(t) for t in turns],
         )
 
-    async def add_turns(self, thread_id: str, turns: Sequence[Turn]) -> int:
+    async def add_turns(self, thread_id: str, turns: Sequence[Turn], *, owner: Owner = ANYONE) -> int:
         thread_id = normalize_thread_id(thread_id)
         turn_list = list(turns)
         rows = [t.model_dump_json() for t in turn_list]
@@ -286,13 +314,13 @@ class SQLiteThreadStore(ThreadStore):
             with write_txn(conn):
                 self._db.maybe_purge(conn, now)
                 row = conn.execute(
-                    "SELECT turn_count, first_prompt, models, initial_context FROM threads"
+                    "SELECT turn_count, first_prompt, models, initial_context, owner FROM threads"
                     " WHERE id = ? AND expires_at > ?",
                     (thread_id, now),
                 ).fetchone()
-                if row is None:
+                if row is None or not owner_matches(owner, row[4]):
                     raise self._not_found(thread_id)
-                count, first_prompt, models, context = row
+                count, first_prompt, models, context, _ = row
                 self._check_new_turns(thread_id, count, len(turn_list))
                 conn.executemany(
                     "INSERT INTO turns VALUES (?, ?, ?)",
@@ -329,14 +357,16 @@ class SQLiteThreadStore(ThreadStore):
 
         return await self._db.run(_delete)
 
-    async def list_threads(self, limit: int = 20, *, owner: str | None = None) -> list[ThreadSummary]:
+    async def list_threads(self, limit: int = 20, *, owner: Owner = ANYONE) -> list[ThreadSummary]:
+        args: tuple[str | None, ...] = () if isinstance(owner, Anyone) else (owner,)
+        mine = " AND owner IS ?" if args else ""
+
         def _list(conn: sqlite3.Connection) -> tuple[float, list[Any]]:
             now = time.time()
-            mine = " AND json_extract(initial_context, '$.owner') = ?" if owner is not None else ""
             rows = conn.execute(
                 "SELECT id, tool, first_prompt, models, created_at, updated_at, turn_count FROM threads"
                 f" WHERE expires_at > ?{mine} ORDER BY updated_at DESC LIMIT ?",
-                (now, *(() if owner is None else (owner,)), max(0, limit)),
+                (now, *args, max(0, limit)),
             ).fetchall()
             return now, rows
 

@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from zen_core.llm.limits import MemoryCounters
-from zen_core.settings import Settings
+from zen_core.settings import Settings, deep_merge
 from zen_core.store.base import Counters
 from zen_core.testing.fake_llm import Behavior, FakeLLM
 from zen_core.testing.redis_server import RedisServer, redis_server, redis_url
@@ -64,13 +64,6 @@ TEST_LIMITS: dict[str, Any] = {
 }
 
 
-def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 class ZenConfigDir:
     """A temporary Zen config dir holding only the files written through it."""
 
@@ -89,7 +82,7 @@ class ZenConfigDir:
         self.path.mkdir(parents=True, exist_ok=True)
         body = {"models": models or {}, **models_top}
         (self.path / "models.yaml").write_text(yaml.safe_dump(body, sort_keys=False))
-        merged = _deep_merge(TEST_LIMITS, limits or {})
+        merged = deep_merge(TEST_LIMITS, limits or {})
         (self.path / "limits.yaml").write_text(yaml.safe_dump(merged, sort_keys=False))
         return self
 

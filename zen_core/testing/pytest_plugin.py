@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from zen_core.settings import deep_merge
 from zen_core.testing.mcp import HTTPServerProcess, http_client, in_own_task, stdio_client
 
 try:
@@ -54,18 +55,8 @@ class ZenConfig:
         """Write ``data`` as ``<name>`` (e.g. ``"models.yaml"``), merging over what the file holds."""
         path = self.dir / name
         current = yaml.safe_load(path.read_text()) if path.exists() else {}
-        path.write_text(yaml.safe_dump(_merge(current or {}, data), sort_keys=False))
+        path.write_text(yaml.safe_dump(deep_merge(current or {}, data), sort_keys=False))
         return path
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 @pytest.fixture

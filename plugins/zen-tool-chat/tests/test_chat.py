@@ -72,7 +72,7 @@ async def test_images_go_to_a_vision_model(chat_server: ChatServer) -> None:
     assert body["answer"] == "I see it"
     content = chat_server.fake.last_request(chat_server.models["eyes"])["messages"][-1]["content"]
     urls = [part["image_url"]["url"] for part in content if part["type"] == "image_url"]
-    assert urls == [inline, "data:image/png;base64," + base64.b64encode(chat_server.png).decode()]
+    assert urls == ["data:image/png;base64," + base64.b64encode(chat_server.png).decode(), inline]  # request order
 
 
 async def test_images_to_a_model_without_vision_are_an_error(chat_server: ChatServer) -> None:

@@ -1,8 +1,8 @@
-"""The chat request model and its compact JSON schema (every schema token costs the calling agent context)."""
+"""The chat request model (its JSON schema is what agents see: every token costs them context)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -30,22 +30,4 @@ class ChatRequest(ToolRequest):
     max_tokens: int | None = Field(None, gt=0, description="Answer length limit.")
     thinking_mode: ThinkingMode | None = Field(None, description="Reasoning depth, where the model supports it.")
     page: int | None = Field(None, ge=1, description="Get page N of a long answer (with its continuation_id).")
-
-
-def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Drop titles and ``null`` defaults and turn ``anyOf[X, null]`` into ``X``: same meaning, fewer tokens."""
-    props: dict[str, Any] = {}
-    for name, prop in schema.get("properties", {}).items():
-        prop = {k: v for k, v in prop.items() if k != "title" and not (k == "default" and v in (None, [], ""))}
-        options = prop.pop("anyOf", None)
-        if options is not None:
-            kept = [o for o in options if o.get("type") != "null"]
-            if len(kept) == 1:
-                prop = {**kept[0], **prop}
-            else:
-                prop["anyOf"] = kept
-        props[name] = prop
-    out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
-    if schema.get("required"):
-        out["required"] = schema["required"]
-    return out
+    timeout_s: float | None = Field(None, gt=0, le=3600, description="Time limit for the model, in seconds.")

@@ -85,26 +85,28 @@ async def test_stances_cross_feedback_progress_continuation_and_files(
         # The consensus is a conversation: a follow-up sees the earlier question and answers.
         thread_id = payload["continuation_id"]
         assert thread_id
-        follow = await client.call_tool(
-            "consensus",
-            {
-                "prompt": "And with a 5 minute TTL instead?",
-                "models": ["alpha", "gamma"],
-                "continuation_id": thread_id,
-                "enable_cross_feedback": False,
-                "files": [str(project / "cache.py"), str(project / ".env")],
-            },
+        follow_up = {
+            "prompt": "And with a 5 minute TTL instead?",
+            "models": ["alpha", "gamma"],
+            "continuation_id": thread_id,
+            "enable_cross_feedback": False,
+        }
+        # Files go through the same rules as chat's: a named secret stops the call before any model sees it.
+        refused = await client.call_tool(
+            "consensus", {**follow_up, "files": [str(project / "cache.py"), str(project / ".env")]}
         )
-        again = data(follow)
+        assert refused.is_error is True
+        assert refused.structured_content["data"]["error"]["code"] == "path_refused"
+        assert f"{project / '.env'}: secret file" in refused.content[0].text
+        assert "hunter2" not in str(fake_llm.requests(names["gamma"]))
+        again = data(await client.call_tool("consensus", {**follow_up, "files": [str(project / "cache.py")]}))
         assert again["continuation_id"] == thread_id
         assert again["history_turns"] == 2
         sent = last_user(fake_llm.requests(names["gamma"])[-1])
         assert question in sent and "invalidation story is too weak" in sent
         assert sent.rstrip().endswith("And with a 5 minute TTL instead?")
-        # Files go through the core's path checks: the source file is embedded, the secret refused.
-        assert "TTL_SECONDS = 300" in sent and "hunter2" not in sent
+        assert "TTL_SECONDS = 300" in sent
         assert again["files"]["included"] == [str(project / "cache.py")]
-        assert [r["kind"] for r in again["files"]["refused"]] == ["secret"]
 
 
 async def test_repeats_on_disagreement_and_synthesis(

@@ -11,23 +11,23 @@ import secrets
 import time
 from typing import Any
 
-from zen_core import ToolContext, ToolError, ToolResponse
-from zen_core.store import Thread, Turn
+from zen_core import Model, PromptContext, Thread, ToolContext, ToolError, ToolResponse, Turn
 from zen_tool_consensus.agreement import answers_agree
-from zen_tool_consensus.context import Context, gather_context
 from zen_tool_consensus.prompts import (
+    DEFAULT_SYSTEM,
     feedback_message,
     feedback_messages,
     initial_messages,
     synthesis_messages,
     system_prompt,
-    user_content,
 )
 from zen_tool_consensus.request import MAX_MODELS, MAX_ROUNDS, ConsensusRequest, Participant, participants
 from zen_tool_consensus.result import Run
-from zen_tool_consensus.runner import Attempt, Progress, ask
+from zen_tool_consensus.runner import Attempt, Progress, ask, error_info
 
 Messages = list[dict[str, Any]]
+#: Share of the input budget the earlier conversation may take (the rest is for files).
+HISTORY_SHARE = 0.25
 
 
 class Consensus:
@@ -39,28 +39,43 @@ class Consensus:
         self.people = participants(request.models)
         seed = secrets.randbits(32)
         self.rng = random.Random(seed)
-        rounds = min(request.rounds, int(ctx.settings.get("max_rounds", MAX_ROUNDS)))
+        rounds = min(request.rounds, int(ctx.plugin_settings.get("max_rounds", MAX_ROUNDS)))
         self.run_state = Run(
             self.people,
             rounds_requested=rounds if request.enable_cross_feedback else 0,
             synthesis_model=request.synthesize_with,
             shuffle_seed=seed,
         )
-        self.timeout_s = request.timeout_s or _float_or_none(ctx.settings.get("timeout_s"))
+        self.timeout_s = request.timeout_s or _float_or_none(ctx.plugin_settings.get("timeout_s"))
+        #: Each participant's resolved model (absent: it could not be resolved and failed in place).
+        self.models: dict[int, Model] = {}
 
     async def run(self) -> ToolResponse:
         started = time.perf_counter()
         state, request = self.run_state, self.request
-        max_models = int(self.ctx.settings.get("max_models", MAX_MODELS))
+        max_models = int(self.ctx.plugin_settings.get("max_models", MAX_MODELS))
         if len(self.people) > max_models:
             raise ToolError(
                 f"consensus takes at most {max_models} models (plugin setting max_models); got {len(self.people)}",
                 code="invalid_arguments",
             )
         thread = await self._thread()
-        context = await gather_context(self.ctx, [p.model for p in self.people], request.files, request.images, thread)
-        state.files, state.history_turns = context.report, context.history_turns
-        first = {p.index: self._first_messages(p, context) for p in self.people}
+        await self._resolve_models()
+        if not self.models:
+            raise self._all_failed()
+        context = await self.ctx.files.gather(
+            list(self.models.values()),
+            prompt=request.prompt,
+            system=self.ctx.prompt("system", DEFAULT_SYSTEM),
+            files=request.files,
+            images=request.images,
+            thread=thread,
+            history_share=HISTORY_SHARE,
+        )
+        state.files, state.history_turns = context.report(), context.history_turns
+        first = {
+            index: self._first_messages(self.people[index], model, context) for index, model in self.models.items()
+        }
         steps = len(self.people) * (1 + state.rounds_requested) + (1 if request.synthesize_with else 0)
         progress = Progress(self.ctx, total=steps)
 
@@ -81,16 +96,20 @@ class Consensus:
         )
 
     # -- phases ----------------------------------------------------------------------------------
-    def _first_messages(self, p: Participant, context: Context) -> Messages:
-        images = context.images
-        if images:
+    async def _resolve_models(self) -> None:
+        """Look every participant's model up once. A model the caller's key may not use refuses the whole
+        call; an unknown or unavailable one fails in place, like a provider error."""
+        for p in self.people:
             try:
-                if self.ctx.llm.resolve(p.model).supports_vision is False:
-                    images = []
-            except Exception:  # unknown model: it fails in place when called
-                pass
-        user = user_content(self.request.prompt, history=context.history, context=context.files_text, images=images)
-        return initial_messages(system_prompt(self.ctx.prompt, p), user)
+                self.models[p.index] = await self.ctx.llm.model(p.model)
+            except ToolError as exc:
+                if exc.code == "forbidden_model":
+                    raise
+                status, error = error_info(exc, p.model, self.timeout_s)
+                self.run_state.attempts[p.index].append(Attempt("initial", 0, status, error=error))
+
+    def _first_messages(self, p: Participant, model: Model, context: PromptContext) -> Messages:
+        return initial_messages(system_prompt(self.ctx.prompt, p), context.content(model))
 
     async def _phase(
         self, title: str, phase: str, round_no: int, messages: dict[int, Messages], progress: Progress
@@ -101,7 +120,7 @@ class Consensus:
         async def one(p: Participant) -> None:
             attempt = await ask(
                 self.ctx,
-                p.model,
+                self.models[p.index],
                 messages[p.index],
                 phase=phase,
                 round=round_no,
@@ -112,6 +131,9 @@ class Consensus:
             self.run_state.attempts[p.index].append(attempt)
             await progress.step(title, len(people))
 
+        unresolved = len(self.people) - len(people)
+        if phase == "initial" and unresolved:
+            await progress.skip(unresolved, f"{unresolved} model(s) could not be used")
         await asyncio.gather(*(one(p) for p in people))
 
     async def _cross_feedback(self, first: dict[int, Messages], progress: Progress) -> None:
@@ -148,8 +170,17 @@ class Consensus:
     async def _synthesize(self, progress: Progress) -> None:
         state = self.run_state
         answers = [(p, a.answer) for p in self.people if (a := state.latest_ok(p)) is not None]
-        model = self.request.synthesize_with
-        assert model is not None
+        name = self.request.synthesize_with
+        assert name is not None
+        try:
+            model = await self.ctx.llm.model(name)
+        except ToolError as exc:
+            if exc.code == "forbidden_model":
+                raise
+            status, error = error_info(exc, name, self.timeout_s)
+            state.synthesis = Attempt("synthesis", 0, status, error=error)
+            await progress.step("synthesis", 1)
+            return
         messages = synthesis_messages(self.ctx.prompt, self.request.prompt, answers, state.agreement().summary)
         state.synthesis = await ask(
             self.ctx,
@@ -159,7 +190,7 @@ class Consensus:
             round=0,
             temperature=self.request.temperature,
             timeout_s=self.timeout_s,
-            label=model,
+            label=name,
         )
         await progress.step("synthesis", 1)
 

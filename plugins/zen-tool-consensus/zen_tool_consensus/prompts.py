@@ -1,5 +1,6 @@
-"""The messages each phase sends. Texts come from ``prompts.consensus.*``; the answer format is fixed here
-because the tool parses it."""
+"""The messages each phase sends. The texts are the defaults below, which users override with
+``prompts.consensus.<name>`` in prompts.yaml (``system``, ``stances.for|against|neutral``, ``feedback``,
+``synthesis``); the answer format is fixed here because the tool parses it."""
 
 from __future__ import annotations
 
@@ -12,11 +13,20 @@ from zen_tool_consensus.request import Participant
 PromptLookup = Callable[[str, str], str]
 Message = dict[str, Any]
 
-DEFAULT_SYSTEM = "You are one of several independent experts asked the same question. Give your own assessment."
+DEFAULT_SYSTEM = """\
+You are one of several independent experts asked the same question by an AI coding agent.
+Give your own assessment: a clear position, the reasons for it, the main risks, and how
+confident you are. Be concrete and brief."""
 DEFAULT_STANCES = {
-    "for": "Argue the strongest honest case FOR the proposal.",
-    "against": "Argue the strongest honest case AGAINST the proposal.",
-    "neutral": "Weigh the proposal evenly.",
+    "for": (
+        "Argue the strongest honest case FOR the proposal. Still name fatal flaws if you find any: "
+        "never recommend something harmful or clearly broken just to keep your stance."
+    ),
+    "against": (
+        "Argue the strongest honest case AGAINST the proposal: risks, costs, simpler alternatives. "
+        "Still acknowledge it if the proposal is clearly right."
+    ),
+    "neutral": "Weigh the proposal evenly and say which way the evidence points.",
 }
 DEFAULT_FEEDBACK = "Below are the answers of the other experts, anonymised and in random order. Reconsider yours."
 DEFAULT_SYNTHESIS = "Merge the experts' final answers into: Agreements, Disagreements, Recommendation, Risks."
@@ -31,28 +41,12 @@ CHANGED_FORMAT = "End with two lines:\nPOSITION: support | oppose | neutral\nPOS
 
 def system_prompt(prompt: PromptLookup, participant: Participant) -> str:
     """The consensus system prompt with the participant's stance block and the answer format."""
-    stance = participant.stance_prompt or prompt(
-        f"consensus.stances.{participant.stance}", DEFAULT_STANCES[participant.stance]
-    )
-    base = prompt("consensus.system", DEFAULT_SYSTEM).strip()
+    stance = participant.stance_prompt or prompt(f"stances.{participant.stance}", DEFAULT_STANCES[participant.stance])
+    base = prompt("system", DEFAULT_SYSTEM).strip()
     return f"{base}\n\nYour stance: {participant.stance}.\n{stance.strip()}\n\n{POSITION_FORMAT}"
 
 
-def user_content(question: str, *, history: str = "", context: str = "", images: Sequence[Message] = ()) -> Any:
-    """The question, after any earlier conversation and file contents; with images, a list of parts."""
-    parts = []
-    if history:
-        parts.append(f"=== Earlier conversation ===\n{history}\n=== End of earlier conversation ===")
-    if context:
-        parts.append(context)
-    parts.append(f"=== Question ===\n{question}")
-    text = "\n\n".join(parts)
-    if not images:
-        return text
-    return [{"type": "text", "text": text}, *images]
-
-
-def initial_messages(system: str, user: Any) -> list[Message]:
+def initial_messages(system: str, user: str | list[Message]) -> list[Message]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -77,7 +71,7 @@ def feedback_message(prompt: PromptLookup, others: Sequence[str], rng: random.Ra
         f"--- Response {label} ---\n{text.strip()}"
         for label, text in zip(response_labels(len(shuffled)), shuffled, strict=True)
     ]
-    intro = prompt("consensus.feedback", DEFAULT_FEEDBACK).strip()
+    intro = prompt("feedback", DEFAULT_FEEDBACK).strip()
     return f"{intro}\n\n" + "\n\n".join(blocks) + f"\n\n{CHANGED_FORMAT}"
 
 
@@ -99,6 +93,6 @@ def synthesis_messages(
         + f"\n\n=== Measured agreement ===\n{agreement_summary}"
     )
     return [
-        {"role": "system", "content": prompt("consensus.synthesis", DEFAULT_SYNTHESIS).strip()},
+        {"role": "system", "content": prompt("synthesis", DEFAULT_SYNTHESIS).strip()},
         {"role": "user", "content": user},
     ]

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from zen_core import ToolContext, ToolError
+from zen_core import Model, ToolContext, ToolError
 from zen_tool_consensus.agreement import Position, parse_changed, parse_position
 
 #: Extra time on top of ``timeout_s`` before the call is abandoned, so the provider's own timeout
@@ -102,7 +102,7 @@ def error_info(exc: BaseException, model: str, timeout_s: float | None) -> tuple
 
 async def ask(
     ctx: ToolContext,
-    model: str,
+    model: Model,
     messages: list[dict[str, Any]],
     *,
     phase: str,
@@ -129,7 +129,7 @@ async def ask(
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        status, error = error_info(exc, model, timeout_s)
+        status, error = error_info(exc, model.requested, timeout_s)
         ctx.logger.info("consensus: %s failed in %s: %s", label, phase, error["message"])
         return Attempt(phase, round, status, latency_ms=(time.perf_counter() - started) * 1000, error=error)
     text = completion.text

@@ -6,8 +6,6 @@ stays cheap. Each call's state lives in an object made for that call; the tool i
 
 from __future__ import annotations
 
-from typing import Any
-
 from zen_core import Tool, ToolAnnotations, ToolContext, ToolResponse
 from zen_tool_consensus.request import ConsensusRequest
 
@@ -32,17 +30,3 @@ class ConsensusTool(Tool[ConsensusRequest]):
         from zen_tool_consensus.call import Consensus
 
         return await Consensus(request, ctx).run()
-
-    def input_schema(self) -> dict[str, Any]:
-        """The request schema without pydantic's titles (they cost tokens and add nothing)."""
-        schema = _untitled(super().input_schema())
-        schema.pop("description", None)
-        return schema  # type: ignore[no-any-return]
-
-
-def _untitled(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _untitled(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
-    if isinstance(node, list):
-        return [_untitled(v) for v in node]
-    return node

@@ -23,7 +23,7 @@ class HaikuTool(Tool[HaikuRequest]):
 
     async def execute(self, request: HaikuRequest, ctx: ToolContext) -> ToolResponse:
         await ctx.report_progress(0, 1, f"asking {request.model}")
-        system = ctx.settings.get("system_prompt", "You write one haiku: three lines, 5-7-5 syllables.")
+        system = ctx.prompt("system", "You write one haiku: three lines, 5-7-5 syllables.")
         completion = await ctx.llm.complete(
             request.model,
             [{"role": "system", "content": system}, {"role": "user", "content": request.topic}],

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from zen_core import Tool, ToolCall, ToolContext, ToolError, ToolRequest, ToolResponse, hookimpl
-from zen_core.calls.middleware import CallNext, current_trace_id, record_llm_call
+from zen_core import CallNext, Tool, ToolCall, ToolContext, ToolError, ToolRequest, ToolResponse, UsageRecord, hookimpl
 
 
 class EchoRequest(ToolRequest):
@@ -22,32 +21,38 @@ class EchoRequest(ToolRequest):
 
 class Echo(Tool[EchoRequest]):
     name = "echo"
-    description = "Echo the text; with a model, report a pretend LLM call for logging and metrics."
+    description = "Echo the text; with models, look each up (as the caller may) and report a pretend call of each."
     request_model = EchoRequest
 
     async def execute(self, request: EchoRequest, ctx: ToolContext) -> ToolResponse:
         names = [request.model] if request.model else []
         names += [m["model"] if isinstance(m, dict) else m for m in request.models or []]
         for i, name in enumerate(names):
-            record_llm_call(
-                {
-                    "model": name,
-                    "model_used": name,
-                    "prompt_tokens": 11,
-                    "completion_tokens": 7,
-                    "cost_usd": 0.25,
-                    "latency_ms": 30.0,
-                    "cache_hit": i > 0,
-                    "error": None,
-                    "rate_limit_wait_s": 0.5,
-                }
+            used = name
+            try:
+                used = (await ctx.llm.model(name)).name  # refuses a model outside the caller's allowlist
+            except ToolError as exc:
+                if exc.code != "model_not_found":  # names made up for the metrics tests are fine
+                    raise
+            ctx.record_usage(
+                UsageRecord(
+                    model=name,
+                    model_used=used,
+                    prompt_tokens=11,
+                    completion_tokens=7,
+                    cost_usd=0.25,
+                    latency_ms=30.0,
+                    cache_hit=i > 0,
+                    rate_limit_wait_s=0.5,
+                )
             )
         return ToolResponse(
             data={
                 "text": request.text,
-                "trace_id_below_tool": current_trace_id(),
+                "trace_id_seen_by_tool": ctx.trace_id,
                 "key_name": ctx.key_name,
                 "seen_by_middleware": ctx.state.get("mw_test_seen"),
+                "transport": ctx.caller.transport,
             }
         )
 

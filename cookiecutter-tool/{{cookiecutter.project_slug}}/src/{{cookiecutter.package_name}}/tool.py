@@ -14,7 +14,7 @@ class {{ cookiecutter.class_name }}Request(ToolRequest):
     """What the agent sends. Field descriptions become the tool's JSON schema, so keep them short."""
 
     text: str = Field(min_length=1, description="The text to work on.")
-    model: str | None = Field(default=None, description="Model name (see listmodels); default: the best one.")
+    model: str | None = Field(default=None, description="Model name (see listmodels).")
 
 
 class {{ cookiecutter.class_name }}Tool(Tool[{{ cookiecutter.class_name }}Request]):
@@ -24,14 +24,18 @@ class {{ cookiecutter.class_name }}Tool(Tool[{{ cookiecutter.class_name }}Reques
     annotations = ToolAnnotations(read_only=True, open_world=True)
 
     async def execute(self, request: {{ cookiecutter.class_name }}Request, ctx: ToolContext) -> ToolResponse:
-        model = self.pick_model(request, ctx)
+        # The model asked for, else `default_model` of this plugin's settings, else Zen's default_model.
+        model = await ctx.llm.model(request.model)
         words = len(request.text.split())
-        await ctx.report_progress(0, 2, f"asking {model}")
+        await ctx.report_progress(0, 2, f"asking {model.name}")
         messages = [
-            {"role": "system", "content": ctx.settings.get("system_prompt", SYSTEM_PROMPT)},
+            # Users can override the prompt: prompts.{{ cookiecutter.tool_name }}.system in prompts.yaml.
+            {"role": "system", "content": ctx.prompt("system", SYSTEM_PROMPT)},
             {"role": "user", "content": request.text},
         ]
         completion = await ctx.llm.complete(model, messages)
+        if not completion.text.strip():
+            raise ToolError(f"{completion.model_used} returned an empty answer; try another model.")
         await ctx.report_progress(2, 2, "done")
         return ToolResponse(
             text=completion.text,
@@ -42,15 +46,3 @@ class {{ cookiecutter.class_name }}Tool(Tool[{{ cookiecutter.class_name }}Reques
                 "cost_usd": completion.cost_usd,
             },
         )
-
-    @staticmethod
-    def pick_model(request: {{ cookiecutter.class_name }}Request, ctx: ToolContext) -> str:
-        """The request's model, else ``plugins.{{ cookiecutter.project_slug }}.model``, else the best usable one."""
-        if request.model:
-            return request.model
-        if ctx.settings.get("model"):
-            return str(ctx.settings["model"])
-        usable = ctx.services.models.available()
-        if not usable:
-            raise ToolError("No usable model: set a provider key or edit models.yaml (see `zen doctor`).")
-        return usable[0].name

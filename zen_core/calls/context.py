@@ -1,0 +1,105 @@
+"""What a tool gets for one call: :class:`ToolContext`, bound to the :class:`Caller` that made it.
+
+Everything a tool can reach through the context is already scoped to the caller — models to its key's
+allowlist, conversations to its key, files to its roots — so a tool cannot leak one key's data to another
+by forgetting a check.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from zen_core.context.access import Files
+from zen_core.llm.bound import LLM
+from zen_core.llm.usage import UsageRecord
+from zen_core.store.view import Threads
+
+#: ``await progress(done, total, message)``: sends one MCP progress notification.
+ProgressCallback = Callable[[float, "float | None", "str | None"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who made a call: the transport and, over HTTP with API keys, the key and its rights."""
+
+    #: ``stdio`` (an agent that spawned Zen), ``http``, or ``cli`` (``zen call``).
+    transport: str = "stdio"
+    #: The API key that authenticated the call; ``None`` without one.
+    key_name: str | None = None
+    #: Tools the key may call (``None``: all).
+    allowed_tools: tuple[str, ...] | None = None
+    #: Models the key may use (``None``: all; empty: none).
+    allowed_models: tuple[str, ...] | None = None
+    #: Directories the key's tools may read (``None``: the server's ``files.allowed_roots``).
+    file_roots: tuple[str, ...] | None = None
+
+    @property
+    def is_local(self) -> bool:
+        """True for the local user's own process (stdio or ``zen call``), False over HTTP."""
+        return self.transport != "http"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """About the serving process: its version and its plugins (as ``zen plugins --json`` lists them)."""
+
+    version: str
+    plugins: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass
+class ToolContext:
+    """What the host gives a tool for one call. A new context is made per call; tools keep no state."""
+
+    request_id: str
+    tool_name: str
+    #: Correlates this call's log lines, metrics and provider requests.
+    trace_id: str
+    caller: Caller
+    #: Models and model calls, within the caller's rights (every call is recorded in :attr:`usage`).
+    llm: LLM
+    #: Conversations any tool can continue, scoped to the caller's API key.
+    threads: Threads
+    #: Files, images and prompt context under the caller's file rules.
+    files: Files
+    #: The plugin's own settings: the ``plugins.<distribution-name>`` section of the configuration.
+    plugin_settings: dict[str, Any] = field(default_factory=dict)
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("zen.tool"))
+    server: ServerInfo = field(default_factory=lambda: ServerInfo(version=""))
+    #: The model calls made so far (filled by :attr:`llm`, or :meth:`record_usage`).
+    usage: list[UsageRecord] = field(default_factory=list)
+    #: Free-form values middleware shares with later middleware and the tool.
+    state: dict[str, Any] = field(default_factory=dict)
+    progress_callback: ProgressCallback | None = None
+    #: Largest result the client accepts, in tokens (from ``MAX_MCP_OUTPUT_TOKENS``), if known.
+    max_output_tokens: int | None = None
+    #: The user's prompt overrides for this tool: the ``prompts.<tool>`` section of the configuration.
+    prompt_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key_name(self) -> str | None:
+        """The API key that authenticated the call (HTTP), ``None`` otherwise."""
+        return self.caller.key_name
+
+    def prompt(self, name: str, default: str) -> str:
+        """The prompt text ``name`` (dotted for nested keys: ``"stances.for"``): the user's override from
+        ``prompts.<tool>.<name>`` in prompts.yaml when set, else ``default`` (the tool's own text)."""
+        node: Any = self.prompt_overrides
+        for part in name.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        return str(node) if isinstance(node, str) and node.strip() else default
+
+    def record_usage(self, record: UsageRecord) -> None:
+        """Report a model call made without ``ctx.llm`` (e.g. by a CLI sub-agent), for logs and metrics."""
+        self.usage.append(record)
+
+    async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        """Send an MCP progress notification (a no-op when the client did not ask for progress)."""
+        if self.progress_callback is not None:
+            try:
+                await self.progress_callback(progress, total, message)
+            except Exception:  # a client that went away must not fail the tool
+                self.logger.debug("progress notification failed", exc_info=True)

@@ -1,0 +1,98 @@
+"""``ctx.files``: the files, images and history a tool may put in front of a model, for one caller.
+
+Every tool goes through this one object, so one set of rules applies everywhere: the caller's allowed
+roots, Zen's never-readable files, secrets (by name and by content), binaries, sizes, and token budgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from zen_core.context.files import FileContext, ResolvedPaths, fit_files, resolve_paths
+from zen_core.context.gather import HISTORY_SHARE, PromptContext, gather
+from zen_core.context.images import Image, load_images
+from zen_core.context.policy import FilePolicy
+from zen_core.errors import ToolError
+from zen_core.llm.bound import Model
+from zen_core.store.models import Thread
+
+#: Longest prompt prepared on the event loop when nothing else is read (counting it takes well under 1 ms).
+INLINE_PROMPT_CHARS = 8_000
+
+
+class Files:
+    """``ctx.files``: read files and images under the caller's rules; build a model's context."""
+
+    def __init__(self, policy: FilePolicy) -> None:
+        self.policy = policy
+
+    @property
+    def enabled(self) -> bool:
+        """Whether this caller may read any file (``False`` on an HTTP server without file roots)."""
+        return self.policy.enabled
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """The directories this caller may read below."""
+        return self.policy.roots
+
+    def _require(self) -> None:
+        if not self.policy.enabled:
+            raise ToolError(f"Files cannot be read: {self.policy.off_reason}.", code="file_access_off")
+
+    def resolve(self, paths: Sequence[str], *, expand_dirs: bool = True) -> ResolvedPaths:
+        """The readable files among ``paths`` (directories expanded) and the refused ones, with why.
+        Blocking."""
+        self._require()
+        return resolve_paths(
+            paths,
+            allowed_roots=self.policy.roots,
+            denied=self.policy.denied,
+            expand_dirs=expand_dirs,
+            max_file_bytes=self.policy.max_file_bytes,
+            max_files=self.policy.max_files,
+        )
+
+    def fit(self, paths: Sequence[Path | str], *, budget_tokens: int, model: Model) -> FileContext:
+        """Embed readable ``paths`` (from :meth:`resolve`) while they fit ``budget_tokens`` of ``model``.
+        Blocking."""
+        return fit_files(paths, budget_tokens=budget_tokens, count_tokens=model.count_tokens)
+
+    def images(self, items: Sequence[str]) -> list[Image]:
+        """Check and encode images (paths or ``data:`` URLs). Blocking."""
+        return load_images(items, self.policy)
+
+    async def gather(
+        self,
+        models: Model | Sequence[Model],
+        *,
+        prompt: str,
+        system: str = "",
+        files: Sequence[str] = (),
+        images: Sequence[str] = (),
+        thread: Thread | None = None,
+        max_tokens: int | None = None,
+        history_share: float = HISTORY_SHARE,
+    ) -> PromptContext:
+        """The user message for ``models``: earlier conversation, files and images fitted to the smallest
+        context window, then ``prompt``; with the report of what was left out (see
+        :mod:`zen_core.context.gather`). Runs in a worker thread unless there is nothing to read."""
+        group = [models] if isinstance(models, Model) else list(models)
+        light = not files and not images and thread is None and len(prompt) + len(system) <= INLINE_PROMPT_CHARS
+
+        def build() -> PromptContext:
+            return gather(
+                self.policy,
+                models=group,
+                prompt=prompt,
+                system=system,
+                files=files,
+                images=images,
+                thread=thread,
+                max_tokens=max_tokens,
+                history_share=history_share,
+            )
+
+        return build() if light else await asyncio.to_thread(build)
