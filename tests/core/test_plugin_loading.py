@@ -54,6 +54,50 @@ def register_tools(register):
 """
 
 
+EXIT_AT_IMPORT = "import sys\nsys.exit(3)\n"
+EXIT_IN_HOOK = """
+import sys
+from zen_core import hookimpl
+
+@hookimpl
+def register_tools(register):
+    sys.exit("bye from a hook")
+"""
+#: pluggy refuses to register a hook implementation that asks for an argument the hook does not pass.
+BAD_SIGNATURE = """
+from zen_core import hookimpl
+
+@hookimpl
+def register_tools(register, settings):
+    pass
+"""
+BAD_SOURCE = """
+from zen_core import hookimpl
+
+class Source:
+    name = "exploding"
+
+    def load(self, settings):
+        raise SystemExit("the source gave up")
+
+@hookimpl
+def register_model_sources(register):
+    register(Source())
+"""
+FAILING_MIDDLEWARE = """
+from zen_core import hookimpl
+
+async def explode(call, call_next):
+    if call.tool.name == "good":
+        raise RuntimeError("middleware bug")
+    return await call_next(call)
+
+@hookimpl
+def register_middleware(register):
+    register(explode)
+"""
+
+
 @pytest.fixture
 def plugin_path(tmp_path: Path) -> Path:
     """A directory of temporary distributions: good, broken on import, broken hook, typo, two duplicates."""
@@ -93,6 +137,13 @@ def plugin_path(tmp_path: Path) -> Path:
     """
         },
     )
+    make_distribution(root, "zen-exit-import", {"exitimport": "zen_exit_import"}, {"zen_exit_import": EXIT_AT_IMPORT})
+    make_distribution(root, "zen-exit-hook", {"exithook": "zen_exit_hook"}, {"zen_exit_hook": EXIT_IN_HOOK})
+    make_distribution(
+        root, "zen-bad-register", {"badregister": "zen_bad_register"}, {"zen_bad_register": BAD_SIGNATURE}
+    )
+    make_distribution(root, "zen-bad-source", {"badsource": "zen_bad_source"}, {"zen_bad_source": BAD_SOURCE})
+    make_distribution(root, "zen-bad-mw", {"badmw": "zen_bad_mw"}, {"zen_bad_mw": FAILING_MIDDLEWARE})
     make_distribution(root, "zen-dup-b", {"dupb": "zen_dup_b"}, {"zen_dup_b": DUPLICATE.replace("{dist}", "b")})
     make_distribution(root, "zen-dup-a", {"dupa": "zen_dup_a"}, {"zen_dup_a": DUPLICATE.replace("{dist}", "a")})
     return root
@@ -111,7 +162,7 @@ def run_zen(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.
 
 def plugins_json(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     proc = run_zen(env, "plugins", "--json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr  # 1: some plugin failed (the listing is still complete)
     return {p["name"]: p for p in json.loads(proc.stdout)}
 
 
@@ -132,6 +183,29 @@ def test_broken_plugins_are_listed_with_their_errors(env: dict[str, str]) -> Non
     assert plugins["broken"]["error"] == "ImportError: needs the missing_dep package"
     assert plugins["badhook"]["error"] == "register_tools raised ValueError: cannot build my tools"
     assert plugins["typo"]["error"].startswith("unknown hook(s) register_tool; known hooks are register_tools")
+    assert plugins["exitimport"]["error"] == "SystemExit: 3"
+    assert plugins["exithook"]["error"] == "register_tools raised SystemExit: bye from a hook"
+    assert "PluginValidationError" in plugins["badregister"]["error"]
+    assert "settings" in plugins["badregister"]["error"]
+    assert plugins["badsource"]["error"] == ("model source 'exploding' failed to load: SystemExit: the source gave up")
+
+
+def test_plugins_command_names_entry_points_and_fails_when_a_plugin_failed(env: dict[str, str]) -> None:
+    listing = run_zen(env, "plugins")
+    assert listing.returncode == 1
+    assert "good: zen-good 1.2.3\n  tools: good\n" in listing.stdout  # the name ZEN_DISABLE_PLUGINS takes
+    assert "broken: zen-broken-import 1.2.3\n" in listing.stdout
+    assert "plugin(s) failed" in listing.stderr and "ZEN_DISABLE_PLUGINS=" in listing.stderr
+    healthy = run_zen({**env, "ZEN_LOAD_PLUGINS": "good"}, "plugins")
+    assert healthy.returncode == 0, healthy.stderr
+
+
+def test_misspelled_plugin_names_are_warned_about(env: dict[str, str]) -> None:
+    listing = run_zen({**env, "ZEN_LOAD_PLUGINS": "good", "ZEN_DISABLE_PLUGINS": "godo"}, "plugins")
+    assert "ZEN_DISABLE_PLUGINS names 'godo', which is no installed plugin" in listing.stderr
+    doctor = run_zen({**env, "ZEN_LOAD_PLUGINS": "goood"}, "doctor")
+    assert doctor.returncode == 1
+    assert "Plugin selection: ZEN_LOAD_PLUGINS names 'goood', which is no installed plugin" in doctor.stdout
 
 
 def test_duplicate_tool_names_name_both_distributions_and_first_sorted_wins(env: dict[str, str]) -> None:
@@ -149,8 +223,9 @@ async def test_server_starts_and_serves_despite_broken_plugins(env: dict[str, st
     async with in_own_task(stdio_client(env)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         assert {"good", "dup", "listmodels", "version"} <= names
-        result = await client.call_tool("good", {"word": "zen"})
-        assert result.structured_content["data"] == "ZEN"
+        failing = await client.call_tool("good", {"word": "zen"})  # a middleware raises around this tool
+        assert failing.is_error and "RuntimeError: middleware bug" in failing.content[0].text
+        assert (await client.call_tool("listmodels", {})).is_error is False  # and the server keeps serving
         dup = await client.call_tool("dup", {})
         assert dup.structured_content["data"] == "a"
         version = await client.call_tool("version", {})

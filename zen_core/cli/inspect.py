@@ -10,14 +10,10 @@ from typing import Any
 import click
 
 from zen_core.cli.common import echo_json, load_host, schema_tokens
+from zen_core.llm.models import PROVIDER_KEY_ENV
 
-PROVIDER_KEYS = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "gemini": "GEMINI_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "xai": "XAI_API_KEY",
-}
+#: The providers whose key ``zen doctor`` reports (their variables come from the one provider table).
+DOCTOR_PROVIDERS = ("openai", "anthropic", "gemini", "openrouter", "xai")
 
 
 @click.command()
@@ -27,21 +23,30 @@ def plugins(as_json: bool, show_all: bool) -> None:
     """List plugins: distribution, version, hooks, tools and load errors."""
     host = load_host()
     infos = host.plugin_infos(include_builtin=show_all)
+    failed = [info for info in host.plugin_infos(include_builtin=True) if info.error]
     if as_json:
         echo_json([info.as_dict() for info in infos])
-        return
-    if not infos:
-        click.echo("No plugins installed. Install one with: pip install zen-tool-chat")
-    for info in infos:
-        label = info.distribution or info.name
-        state = " [disabled]" if info.disabled else (" [built-in]" if info.builtin else "")
-        click.echo(f"{label} {info.version or ''}{state}".replace("  ", " ").rstrip())
-        if info.tools:
-            click.echo(f"  tools: {', '.join(info.tools)}")
-        if info.hooks:
-            click.echo(f"  hooks: {', '.join(info.hooks)}")
-        if info.error:
-            click.echo(f"  error: {info.error}")
+    else:
+        if not infos:
+            click.echo("No plugins installed. Install one with: pip install zen-tool-chat")
+        for info in infos:
+            where = " ".join(part for part in (info.distribution, info.version) if part)
+            state = " [disabled]" if info.disabled else (" [built-in]" if info.builtin else "")
+            click.echo(f"{info.name}" + (f": {where}" if where else "") + state)
+            if info.tools:
+                click.echo(f"  tools: {', '.join(info.tools)}")
+            if info.hooks:
+                click.echo(f"  hooks: {', '.join(info.hooks)}")
+            if info.error:
+                click.echo(f"  error: {info.error}")
+    if failed:
+        names = ", ".join(info.name for info in failed)
+        click.echo(
+            f"{len(failed)} plugin(s) failed: {names}. Zen serves without them; switch one off with "
+            f"ZEN_DISABLE_PLUGINS={failed[0].name}.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @click.command()
@@ -116,11 +121,12 @@ def _doctor_report() -> tuple[dict[str, Any], bool]:
     report: dict[str, Any] = {
         "config_files": [str(p) for p in settings.files],
         "user_config_dir": str(settings.config_dir),
-        "provider_keys": {p: bool(os.environ.get(v)) for p, v in PROVIDER_KEYS.items()},
+        "provider_keys": {p: bool(os.environ.get(PROVIDER_KEY_ENV[p])) for p in DOCTOR_PROVIDERS},
         "plugin_errors": host.load_errors(),
+        "plugin_warnings": list(host.loader.warnings),
         "tools": sorted(host.tools),
     }
-    healthy = not report["plugin_errors"]
+    healthy = not report["plugin_errors"] and not report["plugin_warnings"]
     try:
         listing = host.services.models.describe()
         report["models_available"] = [m["name"] for m in listing.get("available", [])]
@@ -169,6 +175,8 @@ def doctor(as_json: bool) -> None:
         click.echo(f"Tools: {', '.join(report['tools'])}")
         for name, err in report["plugin_errors"].items():
             click.echo(f"Plugin error: {name}: {err}  (disable it with ZEN_DISABLE_PLUGINS={name})")
+        for warning in report["plugin_warnings"]:
+            click.echo(f"Plugin selection: {warning}")
         click.echo(f"Store: {report['store']}")
         if not healthy:
             click.echo("Problems found.")

@@ -104,6 +104,8 @@ class PluginLoader:
         self.pm = pm
         self.environ = dict(os.environ if environ is None else environ)
         self.infos: dict[str, PluginInfo] = {}
+        #: Problems with the plugin selection itself (a name in ZEN_LOAD_PLUGINS that matches nothing …).
+        self.warnings: list[str] = []
 
     # -- selection -------------------------------------------------------------------------
     def _selected(self, ep: md.EntryPoint, dist: str | None) -> bool:
@@ -116,7 +118,9 @@ class PluginLoader:
 
     # -- loading ---------------------------------------------------------------------------
     def load_all(self) -> None:
-        for ep in _entry_points():
+        entry_points = _entry_points()
+        self._check_selection(entry_points)
+        for ep in entry_points:
             self._load_entry_point(ep)
         for module_name in env_list("ZEN_EXTRA_PLUGINS", self.environ) or []:
             self._load_module(module_name, info=PluginInfo(name=module_name))
@@ -127,6 +131,18 @@ class PluginLoader:
             plugin = self.pm.get_plugin(name)
             if plugin is not None:
                 info.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+
+    def _check_selection(self, entry_points: list[md.EntryPoint]) -> None:
+        """Warn about names in ZEN_LOAD_PLUGINS / ZEN_DISABLE_PLUGINS that match no installed plugin (typos)."""
+        known = {ep.name.lower() for ep in entry_points}
+        known |= {ep.dist.metadata["Name"].lower() for ep in entry_points if ep.dist}
+        listing = ", ".join(sorted({ep.name for ep in entry_points})) or "none installed"
+        for variable in ("ZEN_LOAD_PLUGINS", "ZEN_DISABLE_PLUGINS"):
+            for name in env_list(variable, self.environ) or []:
+                if name.lower() not in known:
+                    message = f"{variable} names '{name}', which is no installed plugin (installed: {listing})"
+                    self.warnings.append(message)
+                    log.warning("%s", message)
 
     def _load_entry_point(self, ep: md.EntryPoint) -> None:
         dist = ep.dist.metadata["Name"] if ep.dist else None
