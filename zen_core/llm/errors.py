@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from zen_core.calls.tool import ToolError
+from zen_core.redact import redact_text
 
 _PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?(\w+Exception\s*-\s*)?")
 _ADVICE = {
@@ -56,11 +58,12 @@ class LLMError(ToolError):
         self.provider_message = provider_message
 
 
-def provider_message(exc: BaseException) -> str:
-    """The provider's own words, without LiteLLM's prefixes and the fallback trailer."""
+def provider_message(exc: BaseException, *, secrets: Sequence[str] = ()) -> str:
+    """The provider's own words, without LiteLLM's prefixes and the fallback trailer, and with any
+    credential masked (providers echo keys and headers; ``secrets`` are the model's own keys)."""
     text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
     text = text.split("\n\nLiteLLM: model group", 1)[0].split("\nReceived Model Group", 1)[0]
-    text = _PREFIX.sub("", text.strip()).strip()
+    text = redact_text(_PREFIX.sub("", text.strip()).strip(), secrets=secrets)  # before cutting: no key halves
     return (text[:500] + "…") if len(text) > 500 else text or type(exc).__name__
 
 
@@ -85,7 +88,7 @@ def map_error(
     name = type(exc).__name__
     connection = is_connection_error(exc)
     status = None if connection else _status(exc)  # LiteLLM labels connection errors HTTP 500: no reply came
-    said = provider_message(exc)
+    said = provider_message(exc, secrets=[os.environ.get(name, "") for name in key_env])
     env = f" ({' or '.join(key_env)})" if key_env else ""
     if "ContextWindowExceeded" in name:
         advice = "the input is longer than the model's context window; shorten it or use a larger model"
