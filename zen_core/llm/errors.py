@@ -11,7 +11,7 @@ from typing import Any
 from zen_core.calls.tool import ToolError
 from zen_core.redact import redact_text
 
-_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?(\w+Exception\s*-\s*)?")
+_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|\w+Exception\s*-\s*)+")
 _ADVICE = {
     400: "check the request (parameters, message format, context size) against the model's limits",
     401: "check the API key{env}",
@@ -63,6 +63,7 @@ def provider_message(exc: BaseException, *, secrets: Sequence[str] = ()) -> str:
     credential masked (providers echo keys and headers; ``secrets`` are the model's own keys)."""
     text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
     text = text.split("\n\nLiteLLM: model group", 1)[0].split("\nReceived Model Group", 1)[0]
+    text = text.split(" Original exception: ", 1)[0]  # LiteLLM's mid-stream errors repeat themselves
     text = redact_text(_PREFIX.sub("", text.strip()).strip(), secrets=secrets)  # before cutting: no key halves
     return (text[:500] + "…") if len(text) > 500 else text or type(exc).__name__
 
@@ -76,6 +77,95 @@ def _status(exc: BaseException) -> int | None:
     return None
 
 
+class MalformedResponse(Exception):
+    """The provider answered with a success status (2xx) but its body is no OpenAI-compatible answer.
+
+    ``what`` names the body, e.g. "an HTML page" or "invalid JSON". LiteLLM raises its own errors for
+    a plain call; Zen's stream collector raises this one for a stream that carried no data.
+    """
+
+    def __init__(self, what: str, detail: str) -> None:
+        super().__init__(detail)
+        self.what = what
+
+
+class IncompleteResponse(Exception):
+    """The answer stopped before its end: the connection closed before a finish reason came."""
+
+
+#: Exception names (anywhere in the cause chain) of a connection that was never made: nothing was sent.
+_NOT_CONNECTED = frozenset(
+    {
+        "ConnectError",
+        "ConnectTimeout",
+        "ConnectionRefusedError",
+        "ClientConnectorError",
+        "ClientConnectorDNSError",
+        "ClientConnectorSSLError",
+        "ClientConnectorCertificateError",
+        "gaierror",
+    }
+)
+#: Names of a connection that was made, then lost before the whole answer arrived.
+_DROPPED = frozenset(
+    {
+        "ReadError",
+        "RemoteProtocolError",
+        "ClientPayloadError",
+        "ContentLengthError",
+        "TransferEncodingError",
+        "ServerDisconnectedError",
+        "ConnectionResetError",
+        "IncompleteRead",
+        "IncompleteResponse",
+    }
+)
+_HTML = re.compile(r"<(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes (explicit or implicit), outermost first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(seen) < 10 and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _malformed(exc: BaseException) -> str | None:
+    """What a 2xx answer that was no OpenAI-compatible body was ("an HTML page" …), else ``None``.
+
+    The OpenAI client parses a body only after a success status (it raises status errors first), so a
+    body that fails to parse came with a 2xx, whatever status LiteLLM then labels it with (500)."""
+    for seen in _chain(exc):
+        if isinstance(seen, MalformedResponse):
+            return seen.what
+    text = str(getattr(exc, "message", None) or exc)
+    if "Empty or invalid response from LLM endpoint" in text:
+        return "an HTML page" if _HTML.search(text) else "an empty or non-JSON body"
+    if any(type(seen).__name__ == "JSONDecodeError" for seen in _chain(exc)):
+        return "invalid JSON"
+    return None
+
+
+def _connection(exc: BaseException) -> str | None:
+    """``"not_connected"`` (nothing sent), ``"dropped"`` (closed mid-answer) or ``None``."""
+    names = {type(seen).__name__ for seen in _chain(exc)}
+    if names & _NOT_CONNECTED:
+        return "not_connected"
+    if names & _DROPPED or "Stream ended before a finish_reason" in str(exc):
+        return "dropped"
+    return "not_connected" if is_connection_error(exc) else None
+
+
+def provider_reached(exc: BaseException) -> bool:
+    """Whether the request may have reached the provider (``False``: refused before anything was sent)."""
+    if "UnsupportedParams" in type(exc).__name__:
+        return False  # LiteLLM checks parameters before sending
+    return _connection(exc) != "not_connected"
+
+
 def map_error(
     exc: BaseException,
     *,
@@ -84,24 +174,34 @@ def map_error(
     fallbacks: Sequence[str] = (),
     key_env: Sequence[str] = (),
 ) -> LLMError:
-    """One LLMError for ``exc`` raised while calling ``model`` (raise it ``from exc``)."""
+    """One LLMError for ``exc`` raised while calling ``model`` (raise it ``from exc``).
+
+    The status named is the provider's real one: LiteLLM labels a connection failure, a dropped
+    connection and an unparsable 2xx body alike "HTTP 500", and none of them is.
+    """
     name = type(exc).__name__
-    connection = is_connection_error(exc)
-    status = None if connection else _status(exc)  # LiteLLM labels connection errors HTTP 500: no reply came
-    said = provider_message(exc, secrets=[os.environ.get(name, "") for name in key_env])
+    malformed = _malformed(exc)
+    connection = None if malformed else _connection(exc)
+    status = None if (malformed or connection) else _status(exc)
+    said = provider_message(exc, secrets=[os.environ.get(var, "") for var in key_env])
     env = f" ({' or '.join(key_env)})" if key_env else ""
+    where = f"HTTP {status} from provider" if status else name
     if "ContextWindowExceeded" in name:
         advice = "the input is longer than the model's context window; shorten it or use a larger model"
     elif "UnsupportedParams" in name:
         advice = "remove the unsupported parameter, or set drop_params (llm.drop_params) in limits.yaml"
+    elif malformed:
+        where = f"the provider returned a malformed response ({malformed}) with HTTP 2xx"
+        advice = "check api_base points at an OpenAI-compatible /v1 endpoint"
+    elif connection == "dropped":
+        where = "connection closed mid-answer"
+        advice = "the provider closed the connection before the answer was complete; retry"
     elif connection:
+        where = "no connection"
         advice = "cannot reach the provider; check api_base and that the server is running"
-    elif "JSON" in said or "Expecting" in said or "decode" in said.lower():
-        advice = "the provider returned a malformed response; retry later or configure fallbacks"
     else:
         default = "retry later; if it persists check the provider's status"
         advice = _ADVICE.get(status or 0, default).format(env=env)
-    where = f"HTTP {status} from provider" if status else f"{name}"
     tried = f" Tried fallbacks: {', '.join(fallbacks)}." if fallbacks else ""
     said_end = said if said.endswith((".", "!", "?", "…")) else f"{said}."
     message = (
@@ -135,8 +235,11 @@ RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Transient failures worth retrying: timeouts, rate limits, 5xx, lost connections."""
-    if is_connection_error(exc):
+    """Transient failures worth retrying: timeouts, rate limits, 5xx, lost connections. Not a 2xx
+    answer that is no API answer (a wrong api_base does not fix itself)."""
+    if _malformed(exc):
+        return False
+    if _connection(exc):
         return True
     return _status(exc) in RETRYABLE_STATUS
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from zen_core.llm.limits import LimitError
 from zen_core.llm.models import ModelConfig
+from zen_core.llm.streaming import StreamCollector
 from zen_core.llm.types import CompletionStream, Usage
 
 if TYPE_CHECKING:
@@ -30,10 +31,6 @@ async def run_stream(
     tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"))
     await self.budget.check(cfg.name, estimate, max_cost_usd)
     extra = self._call_extras(timeout_s, metadata)
-    parts: list[str] = []
-    usage_obj: Any = None
-    finish: str | None = None
-    hidden: dict[str, Any] = {}
     async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
         started = time.perf_counter()
         try:
@@ -48,24 +45,19 @@ async def run_stream(
                     **extra,
                 )
             )
-            hidden = dict(getattr(response, "_hidden_params", None) or {})
+            collected = StreamCollector.of(response)
             async for chunk in response:
-                chunk_hidden = getattr(chunk, "_hidden_params", None) or {}
-                hidden.update({k: v for k, v in chunk_hidden.items() if v is not None})
-                usage_obj = getattr(chunk, "usage", None) or usage_obj
-                for choice in chunk.choices or []:
-                    finish = getattr(choice, "finish_reason", None) or finish
-                    delta = getattr(getattr(choice, "delta", None), "content", None)
-                    if delta:
-                        parts.append(delta)
-                        yield delta
+                delta = collected.add(chunk)
+                if delta:
+                    yield delta
+            collected.check()  # a stream without data (an HTML page…) or without a finish is an error
         except (asyncio.CancelledError, LimitError, GeneratorExit):
             raise
         except Exception as exc:
             raise self._error(exc, cfg) from exc
         latency = (time.perf_counter() - started) * 1000
-        result = self._build(cfg, "".join(parts), usage_obj, finish, hidden, latency)
-        if not usage_obj:
+        result = self._build(cfg, collected.text, collected.usage, collected.finish_reason, collected.hidden, latency)
+        if not collected.usage:
             prompt = self.count_tokens(cfg.name, messages)
             done = self.count_tokens(cfg.name, result.text) if result.text else 0
             counted = Usage(prompt_tokens=prompt, completion_tokens=done, total_tokens=prompt + done)
