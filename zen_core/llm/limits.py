@@ -204,16 +204,29 @@ class Budget:
     def _day_key(self) -> str:
         return f"{self._prefix}:spend:{datetime.now(timezone.utc):%Y-%m-%d}"
 
+    def per_call_limit(self, max_cost_usd: float | None = None) -> tuple[float, str] | None:
+        """The per-call ceiling and where it comes from: the lower of ``budgets.max_cost_per_call_usd``
+        and a call's ``max_cost_usd`` argument (which can lower the configured ceiling, not raise it)."""
+        limits = [(self.config.max_cost_per_call_usd, "budgets.max_cost_per_call_usd")]
+        limits.append((max_cost_usd, "the max_cost_usd argument"))
+        given = [(value, source) for value, source in limits if value is not None]
+        return min(given, key=lambda item: item[0]) if given else None
+
+    def needs_estimate(self, max_cost_usd: float | None = None) -> bool:
+        """Whether checking a call needs its estimated cost (any ceiling or daily limit applies)."""
+        return self.active or max_cost_usd is not None
+
     async def check(self, model: str, estimate_usd: float, max_cost_usd: float | None = None) -> None:
         """Refuse a call whose estimated cost breaks the per-call or daily limit."""
-        per_call = max_cost_usd if max_cost_usd is not None else self.config.max_cost_per_call_usd
-        if per_call is not None and estimate_usd > per_call:
+        per_call = self.per_call_limit(max_cost_usd)
+        if per_call is not None and estimate_usd > per_call[0]:
+            limit, source = per_call
             raise LimitError(
                 f"Call to '{model}' refused: estimated cost ${estimate_usd:.6f} exceeds the per-call limit "
-                f"${per_call:g} (budgets.max_cost_per_call_usd). What to do: shorten the input, lower "
-                "max_tokens, pick a cheaper model, or raise the limit.",
+                f"${limit:g} ({source}). What to do: shorten the input, lower max_tokens, pick a cheaper "
+                "model, or raise the limit.",
                 code="budget_exceeded",
-                details={"model": model, "estimate_usd": estimate_usd, "limit_usd": per_call},
+                details={"model": model, "estimate_usd": estimate_usd, "limit_usd": limit, "limit": source},
             )
         daily = self.config.daily_limit_usd
         if daily is not None:

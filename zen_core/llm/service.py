@@ -250,10 +250,12 @@ class LLMService:
             out["reasoning_effort"] = reasoning_effort
         return out
 
-    def _estimate(self, cfg: ModelConfig, messages: list[dict[str, Any]], max_tokens: Any) -> tuple[int, float]:
-        """Prompt tokens and estimated cost, computed only when a limit or budget needs them."""
+    def _estimate(
+        self, cfg: ModelConfig, messages: list[dict[str, Any]], max_tokens: Any, max_cost_usd: float | None = None
+    ) -> tuple[int, float]:
+        """Prompt tokens and estimated cost, computed only when a limit, budget or ``max_cost_usd`` needs them."""
         needs_tokens = (
-            self.budget.active
+            self.budget.needs_estimate(max_cost_usd)
             or self.limiter.config.global_.tokens_per_minute
             or any(lim.tokens_per_minute for lim in self.limiter.config.per_model.values())
         )
@@ -359,7 +361,7 @@ class LLMService:
         max_cost_usd: float | None,
     ) -> Completion:
         router = await self._ready()
-        tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"))
+        tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"), max_cost_usd)
         await self.budget.check(cfg.name, estimate, max_cost_usd)
         extra = self._call_extras(timeout_s, metadata)
         async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:

@@ -28,7 +28,7 @@ async def run_stream(
     max_cost_usd: float | None,
 ) -> AsyncGenerator[str, None]:
     router = await self._ready()
-    tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"))
+    tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"), max_cost_usd)
     await self.budget.check(cfg.name, estimate, max_cost_usd)
     extra = self._call_extras(timeout_s, metadata)
     async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
