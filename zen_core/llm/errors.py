@@ -28,7 +28,11 @@ _ADVICE = {
 
 
 class LLMError(ToolError):
-    """A model call failed. ``__cause__`` is the original LiteLLM/HTTP exception."""
+    """A model call failed. ``__cause__`` is the original LiteLLM/HTTP exception.
+
+    ``provider_reached`` is ``False`` when nothing was sent to the provider (no connection,
+    parameters refused by LiteLLM): the rate limiter then gives the call's reservation back.
+    """
 
     def __init__(
         self,
@@ -40,6 +44,7 @@ class LLMError(ToolError):
         provider_message: str,
         code: str = "llm_error",
         details: dict[str, Any] | None = None,
+        provider_reached: bool = True,
     ) -> None:
         super().__init__(
             message,
@@ -56,6 +61,7 @@ class LLMError(ToolError):
         self.provider = provider
         self.status_code = status_code
         self.provider_message = provider_message
+        self.provider_reached = provider_reached
 
 
 def provider_message(exc: BaseException, *, secrets: Sequence[str] = ()) -> str:
@@ -215,6 +221,7 @@ def map_error(
         provider_message=said,
         code="llm_timeout" if status == 408 else "llm_error",
         details={"fallbacks_tried": list(fallbacks), "exception": name},
+        provider_reached=provider_reached(exc),
     )
 
 

@@ -115,28 +115,45 @@ class RateLimiter:
 
     @asynccontextmanager
     async def slot(self, model: str, names: list[str], tokens: int) -> AsyncIterator[Callable[[int], None]]:
-        """Hold a slot for one call; yields ``report(actual_tokens)`` to correct the token estimate."""
+        """Hold a slot for one call; yields ``report(actual_tokens)`` to correct the token estimate.
+
+        Every reservation the call took (requests and tokens, in every scope) is given back when it is
+        refused — a scope full, the wait for a ``max_concurrent`` slot over, cancelled while waiting —
+        and when it fails without reaching the provider: an exception whose ``provider_reached`` is
+        ``False`` (see :class:`~zen_core.llm.errors.LLMError`). A call that reached the provider counts,
+        whatever its outcome.
+        """
         scopes = self._scopes(model, names)
         deadline = time.monotonic() + self.config.max_wait_s
-        window = await self._acquire(scopes, tokens, deadline)
-        sems = [self._semaphore(key, lim.max_concurrent) for key, lim, _ in scopes if lim.max_concurrent]
+        taken = await self._acquire(scopes, tokens, deadline)
         held: list[asyncio.Semaphore] = []
         actual = [tokens]
+        refund = True
         try:
-            for sem, (_, _, where) in zip(sems, [s for s in scopes if s[1].max_concurrent], strict=True):
+            for key, limit, where in scopes:
+                if not limit.max_concurrent:
+                    continue
+                sem = self._semaphore(key, limit.max_concurrent)
                 try:
                     await asyncio.wait_for(sem.acquire(), max(deadline - time.monotonic(), 0.001))
                 except TimeoutError as exc:
                     raise self._error(f"{where}.max_concurrent", "calls in flight") from exc
                 held.append(sem)
-            yield lambda n: actual.__setitem__(0, n)
+            try:
+                yield lambda n: actual.__setitem__(0, n)
+            except BaseException as exc:
+                refund = getattr(exc, "provider_reached", True) is False
+                raise
+            refund = False
         finally:
             for sem in held:
                 sem.release()
-            if actual[0] != tokens:
-                for key, lim, _ in scopes:
-                    if lim.tokens_per_minute:
-                        await self._counters.incr(self._key(key, "tok", window), actual[0] - tokens, self._ttl)
+            if refund:
+                await self._give_back(taken)
+            elif actual[0] != tokens:
+                for counter, kind, _ in taken:
+                    if kind == "tok":
+                        await self._counters.incr(counter, actual[0] - tokens, self._ttl)
 
     def _semaphore(self, key: str, size: int) -> asyncio.Semaphore:
         sem = self._semaphores.get(key)
@@ -151,37 +168,50 @@ class RateLimiter:
     def _key(self, scope: str, kind: str, window: int) -> str:
         return f"{self._prefix}:rl:{scope}:{kind}:{window}"
 
-    async def _acquire(self, scopes: list[tuple[str, Limit, str]], tokens: int, deadline: float) -> int:
+    async def _give_back(self, taken: list[tuple[str, str, float]]) -> None:
+        for counter, _, amount in taken:
+            await self._counters.incr(counter, -amount, self._ttl)
+
+    async def _acquire(
+        self, scopes: list[tuple[str, Limit, str]], tokens: int, deadline: float
+    ) -> list[tuple[str, str, float]]:
+        """Wait (until ``deadline``) for room in every scope; returns what was taken: (counter, kind, amount)."""
         limited = [s for s in scopes if s[1].requests_per_minute or s[1].tokens_per_minute]
         while True:
             now = time.time()
             window = int(now // self.config.window_s)
-            blocked = await self._blocked(limited, tokens, window)
+            taken: list[tuple[str, str, float]] = []
+            blocked = await self._take(limited, tokens, window, taken)
             if blocked is None:
-                return window
+                return taken
             wait = (window + 1) * self.config.window_s - now + 0.001
             if time.monotonic() + wait > deadline:
                 raise self._error(*blocked)
             await asyncio.sleep(wait)
 
-    async def _blocked(self, scopes: list[tuple[str, Limit, str]], tokens: int, window: int) -> tuple[str, str] | None:
-        """Take a request (and the token estimate) in every scope; ``(limit, what)`` when one is full."""
-        taken: list[tuple[str, float]] = []
-        for key, limit, where in scopes:
-            for kind, cap, amount, what in (
-                ("req", limit.requests_per_minute, 1.0, "requests"),
-                ("tok", limit.tokens_per_minute, float(tokens), "tokens"),
-            ):
-                if not cap:
-                    continue
-                counter = self._key(key, kind, window)
-                value = await self._counters.incr(counter, amount, self._ttl)
-                taken.append((counter, amount))
-                if value > cap and not (kind == "tok" and value == amount):  # one big call may exceed alone
-                    for name, undo in taken:
-                        await self._counters.incr(name, -undo, self._ttl)
-                    suffix = "requests_per_minute" if kind == "req" else "tokens_per_minute"
-                    return f"{where}.{suffix} = {cap}", what
+    async def _take(
+        self, scopes: list[tuple[str, Limit, str]], tokens: int, window: int, taken: list[tuple[str, str, float]]
+    ) -> tuple[str, str] | None:
+        """Take a request (and the token estimate) in every scope, appending to ``taken``; when one is
+        full, give everything back and return ``(limit, what)``."""
+        try:
+            for key, limit, where in scopes:
+                for kind, cap, amount, what in (
+                    ("req", limit.requests_per_minute, 1.0, "requests"),
+                    ("tok", limit.tokens_per_minute, float(tokens), "tokens"),
+                ):
+                    if not cap:
+                        continue
+                    counter = self._key(key, kind, window)
+                    value = await self._counters.incr(counter, amount, self._ttl)
+                    taken.append((counter, kind, amount))
+                    if value > cap and not (kind == "tok" and value == amount):  # one big call may exceed alone
+                        await self._give_back(taken)
+                        suffix = "requests_per_minute" if kind == "req" else "tokens_per_minute"
+                        return f"{where}.{suffix} = {cap}", what
+        except BaseException:
+            await self._give_back(taken)  # cancelled or the counters failed halfway
+            raise
         return None
 
     def _error(self, limit: str, what: str) -> LimitError:
