@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from zen_core.llm import events as llm_events
-from zen_core.llm.cache import Coalescer, ResponseCache, make_cache, request_key
+from zen_core.llm.cache import Coalescer, ResponseCache, make_cache, model_identity, request_key
 from zen_core.llm.config import LLMSettings
 from zen_core.llm.errors import LLMError, backoff_s, is_retryable, map_error
 from zen_core.llm.limits import Budget, LimitError, RateLimiter, SafeCounters
@@ -330,7 +330,7 @@ class LLMService:
         if response_cache is None:
             result = await call()
             return result.model_copy(update={"model": model})
-        key = request_key(cfg.name, messages, call_params)
+        key = request_key(model_identity(cfg), messages, call_params)
         stored = await response_cache.get(key)
         if stored is not None:
             hit = Completion.model_validate(stored)
