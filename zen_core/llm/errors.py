@@ -11,13 +11,13 @@ from typing import Any
 from zen_core.calls.tool import ToolError
 from zen_core.redact import redact_text
 
-_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|\w+Exception\s*-\s*)+")
+_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+ ?Error:\s*|\w+Exception\s*-\s*)+")
 _ADVICE = {
     400: "check the request (parameters, message format, context size) against the model's limits",
     401: "check the API key{env}",
     403: "the key{env} lacks access to this model; check the account's permissions",
     404: "check the model id (`model:` in models.yaml) and api_base",
-    408: "the provider did not answer in time; retry, or raise timeout_s / llm.timeout_s",
+    408: "the provider timed the request out on its side; retry later or configure fallbacks",
     413: "the request is too large; shorten the input",
     422: "check the request parameters",
     429: "the provider is rate limiting; wait and retry, lower rate_limits, or configure fallbacks",
@@ -99,6 +99,22 @@ class IncompleteResponse(Exception):
     """The answer stopped before its end: the connection closed before a finish reason came."""
 
 
+class DeadlineExceeded(Exception):
+    """A call's total time limit ran out (see :class:`~zen_core.llm.limits.Deadline`).
+
+    ``limit`` names it as the user sets it: "the timeout_s argument" or "llm.total_timeout_s".
+    """
+
+    def __init__(self, seconds: float, limit: str) -> None:
+        super().__init__(f"No answer within {seconds:g} s ({limit}), over all attempts, retries and fallbacks.")
+        self.seconds = seconds
+        self.limit = limit
+
+
+ARGUMENT_LIMIT = "the timeout_s argument"
+SETTING_LIMIT = "llm.total_timeout_s"
+
+
 #: Exception names (anywhere in the cause chain) of a connection that was never made: nothing was sent.
 _NOT_CONNECTED = frozenset(
     {
@@ -125,6 +141,10 @@ _DROPPED = frozenset(
         "IncompleteRead",
         "IncompleteResponse",
     }
+)
+#: Names of a timeout on Zen's side (no answer came in time), as opposed to an HTTP 408 reply.
+_CLIENT_TIMEOUT = frozenset(
+    {"APITimeoutError", "ReadTimeout", "WriteTimeout", "PoolTimeout", "SocketTimeoutError", "ServerTimeoutError"}
 )
 _HTML = re.compile(r"<(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 
@@ -165,6 +185,20 @@ def _connection(exc: BaseException) -> str | None:
     return "not_connected" if is_connection_error(exc) else None
 
 
+def is_client_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is Zen giving up waiting (LiteLLM calls that "HTTP 408" too; no reply came)."""
+    return any(isinstance(seen, TimeoutError) or type(seen).__name__ in _CLIENT_TIMEOUT for seen in _chain(exc))
+
+
+def _deadline_advice(exc: DeadlineExceeded) -> str:
+    if exc.limit == ARGUMENT_LIMIT:
+        return f"pass a larger timeout_s (up to {SETTING_LIMIT}, which caps it), or retry later"
+    return (
+        f"raise {SETTING_LIMIT} in limits.yaml (keep it under the client's tool timeout: Codex allows 300 s), "
+        "or retry later"
+    )
+
+
 def provider_reached(exc: BaseException) -> bool:
     """Whether the request may have reached the provider (``False``: refused before anything was sent)."""
     if "UnsupportedParams" in type(exc).__name__:
@@ -186,13 +220,18 @@ def map_error(
     connection and an unparsable 2xx body alike "HTTP 500", and none of them is.
     """
     name = type(exc).__name__
-    malformed = _malformed(exc)
-    connection = None if malformed else _connection(exc)
-    status = None if (malformed or connection) else _status(exc)
+    deadline = isinstance(exc, DeadlineExceeded)
+    malformed = None if deadline else _malformed(exc)
+    connection = None if (deadline or malformed) else _connection(exc)
+    timed_out = deadline or (not (malformed or connection) and is_client_timeout(exc))
+    status = None if (malformed or connection or timed_out) else _status(exc)
     said = provider_message(exc, secrets=[os.environ.get(var, "") for var in key_env])
     env = f" ({' or '.join(key_env)})" if key_env else ""
     where = f"HTTP {status} from provider" if status else name
-    if "ContextWindowExceeded" in name:
+    if isinstance(exc, DeadlineExceeded):  # (also for mypy)
+        where = "time limit reached"
+        advice = _deadline_advice(exc)
+    elif "ContextWindowExceeded" in name:
         advice = "the input is longer than the model's context window; shorten it or use a larger model"
     elif "UnsupportedParams" in name:
         advice = "remove the unsupported parameter, or set drop_params (llm.drop_params) in limits.yaml"
@@ -205,6 +244,9 @@ def map_error(
     elif connection:
         where = "no connection"
         advice = "cannot reach the provider; check api_base and that the server is running"
+    elif timed_out:
+        where = "no answer in time"
+        advice = "the provider did not answer within llm.timeout_s (per attempt); retry, or raise llm.timeout_s"
     else:
         default = "retry later; if it persists check the provider's status"
         advice = _ADVICE.get(status or 0, default).format(env=env)
@@ -219,7 +261,7 @@ def map_error(
         provider=provider,
         status_code=status,
         provider_message=said,
-        code="llm_timeout" if status == 408 else "llm_error",
+        code="llm_timeout" if status == 408 or timed_out else "llm_error",
         details={"fallbacks_tried": list(fallbacks), "exception": name},
         provider_reached=provider_reached(exc),
     )
@@ -243,9 +285,11 @@ RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 def is_retryable(exc: BaseException) -> bool:
     """Transient failures worth retrying: timeouts, rate limits, 5xx, lost connections. Not a 2xx
-    answer that is no API answer (a wrong api_base does not fix itself)."""
-    if _malformed(exc):
+    answer that is no API answer (a wrong api_base does not fix itself), nor a spent time limit."""
+    if isinstance(exc, DeadlineExceeded) or _malformed(exc):
         return False
+    if is_client_timeout(exc):
+        return True
     if _connection(exc):
         return True
     return _status(exc) in RETRYABLE_STATUS

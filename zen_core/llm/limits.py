@@ -1,4 +1,5 @@
-"""Rate limits and budgets on shared counters (Redis when configured), queueing instead of failing.
+"""Rate limits and budgets on shared counters (Redis when configured), queueing instead of failing;
+and each call's total time limit (:class:`Deadline`).
 
 LiteLLM raises on rate limits instead of waiting; :class:`RateLimiter` waits for the next window for
 up to ``max_wait_s`` and then raises :class:`LimitError` naming the limit. Counters are fixed windows
@@ -11,15 +12,18 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from zen_core.calls.tool import ToolError
-from zen_core.llm.config import BudgetSettings, Limit, RateLimitSettings
+from zen_core.llm.config import BudgetSettings, Limit, RateLimitSettings, RouterSettings
+from zen_core.llm.errors import ARGUMENT_LIMIT, SETTING_LIMIT, DeadlineExceeded, is_client_timeout
 from zen_core.store.base import Counters
 
 log = logging.getLogger("zen.llm")
+T = TypeVar("T")
 
 
 class MemoryCounters:
@@ -221,6 +225,69 @@ class RateLimiter:
             code="rate_limited",
             details={"limit": limit, "max_wait_s": self.config.max_wait_s},
         )
+
+
+class Deadline:
+    """The time one call may take across all its attempts, retries and fallbacks.
+
+    ``llm.total_timeout_s`` bounds every call; a call's ``timeout_s`` argument can lower that bound
+    (not raise it). Each attempt is given the smaller of ``llm.timeout_s`` and what is left, and
+    :meth:`run` / :meth:`bound` cut off whatever still runs when the time is up (a Router call trying
+    its fallbacks, a backoff, a stream that trickles), raising :class:`DeadlineExceeded` that names
+    the limit. Starts when created: after the rate limiter let the call through.
+    """
+
+    def __init__(self, settings: RouterSettings, timeout_s: float | None = None) -> None:
+        if timeout_s is not None and timeout_s < settings.total_timeout_s:
+            self.total_s, self.limit = timeout_s, ARGUMENT_LIMIT
+        else:
+            self.total_s, self.limit = settings.total_timeout_s, SETTING_LIMIT
+        self.attempt_s = settings.timeout_s
+        self._end = time.monotonic() + self.total_s
+
+    def remaining(self) -> float:
+        """Seconds left (0 when the time is up)."""
+        return max(self._end - time.monotonic(), 0.0)
+
+    def attempt_timeout(self) -> float:
+        """The timeout for an attempt starting now: ``llm.timeout_s`` or what is left, if less."""
+        return max(min(self.attempt_s, self.remaining()), 0.001)
+
+    def allows(self, delay_s: float) -> bool:
+        """Whether waiting ``delay_s`` (a backoff) still leaves time for another attempt."""
+        return delay_s < self.remaining()
+
+    def exceeded(self) -> DeadlineExceeded:
+        return DeadlineExceeded(self.total_s, self.limit)
+
+    async def run(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable``, cancelling it when the time is up (then :class:`DeadlineExceeded`).
+
+        An attempt whose own timeout (set to what was left) fires at the end counts as the limit too.
+        """
+        try:
+            return await asyncio.wait_for(awaitable, self.remaining())
+        except Exception as exc:
+            if self.remaining() <= _DEADLINE_SLACK_S and is_client_timeout(exc):
+                raise self.exceeded() from exc
+            raise
+
+    def bound(self, stream: AsyncIterator[T]) -> AsyncIterator[T]:
+        """``stream``, each item awaited under this deadline."""
+        return _Bounded(stream, self)
+
+
+#: A timeout this close to the deadline is the deadline's (timers fire a little early or late).
+_DEADLINE_SLACK_S = 0.05
+
+
+class _Bounded(AsyncIterator[T]):
+    def __init__(self, stream: AsyncIterator[T], deadline: Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    async def __anext__(self) -> T:
+        return await self._deadline.run(self._stream.__anext__())
 
 
 class Budget:

@@ -18,7 +18,7 @@ from zen_core.llm import events as llm_events
 from zen_core.llm.cache import Coalescer, ResponseCache, make_cache, model_identity, request_key
 from zen_core.llm.config import LLMSettings
 from zen_core.llm.errors import LLMError, backoff_s, is_retryable, map_error
-from zen_core.llm.limits import Budget, LimitError, RateLimiter, SafeCounters
+from zen_core.llm.limits import Budget, Deadline, LimitError, RateLimiter, SafeCounters
 from zen_core.llm.models import ENV_REF, ModelConfig, ModelRegistry
 from zen_core.llm.stream import run_stream
 from zen_core.llm.types import Completion, CompletionStream, Usage
@@ -363,12 +363,18 @@ class LLMService:
         router = await self._ready()
         tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"), max_cost_usd)
         await self.budget.check(cfg.name, estimate, max_cost_usd)
-        extra = self._call_extras(timeout_s, metadata)
+        extra = self._call_extras(metadata)
         async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
             started = time.perf_counter()
+            deadline = Deadline(self.config.router, timeout_s)
             try:
-                response = await self._retrying(
-                    lambda: self._attempt(router, cfg, messages=messages, **call_params, **extra)
+                response = await deadline.run(
+                    self._retrying(
+                        lambda: self._attempt(
+                            router, cfg, messages=messages, **call_params, **extra, timeout=deadline.attempt_timeout()
+                        ),
+                        deadline,
+                    )
                 )
             except (asyncio.CancelledError, LimitError):
                 raise
@@ -380,9 +386,10 @@ class LLMService:
         await self.budget.record(result.cost_usd)
         return result
 
-    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def _retrying(self, call: Callable[[], Awaitable[T]], deadline: Deadline | None = None) -> T:
         """Run ``call`` (one Router call: deployment pick + fallbacks), retrying transient failures
-        ``llm.num_retries`` times with Zen's exponential backoff (Retry-After honoured, capped)."""
+        ``llm.num_retries`` times with Zen's exponential backoff (Retry-After honoured, capped), and
+        not when the backoff would outlast ``deadline`` (the last error is raised instead)."""
         rc = self.config.router
         attempt = 0
         while True:
@@ -398,14 +405,14 @@ class LLMService:
                     maximum=rc.retry_max_delay_s,
                     jitter=rc.retry_jitter_s,
                 )
+                if deadline is not None and not deadline.allows(delay):
+                    raise
                 log.info("retrying after %s (attempt %d, %.2fs)", type(exc).__name__, attempt + 1, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
 
-    def _call_extras(self, timeout_s: float | None, metadata: dict[str, Any] | None) -> dict[str, Any]:
+    def _call_extras(self, metadata: dict[str, Any] | None) -> dict[str, Any]:
         extra: dict[str, Any] = {"drop_params": self.config.router.drop_params}
-        if timeout_s is not None:
-            extra["timeout"] = timeout_s
         metadata = llm_events.trace_metadata(metadata)
         if metadata:
             extra["metadata"] = metadata

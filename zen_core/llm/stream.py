@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from zen_core.llm.limits import LimitError
+from zen_core.llm.limits import Deadline, LimitError
 from zen_core.llm.models import ModelConfig
 from zen_core.llm.streaming import StreamCollector
 from zen_core.llm.types import CompletionStream, Usage
@@ -30,23 +30,28 @@ async def run_stream(
     router = await self._ready()
     tokens, estimate = self._estimate(cfg, messages, call_params.get("max_tokens"), max_cost_usd)
     await self.budget.check(cfg.name, estimate, max_cost_usd)
-    extra = self._call_extras(timeout_s, metadata)
+    extra = self._call_extras(metadata)
     async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
         started = time.perf_counter()
+        deadline = Deadline(self.config.router, timeout_s)  # the whole stream, its retries and fallbacks
         try:
-            response = await self._retrying(
-                lambda: self._attempt(
-                    router,
-                    cfg,
-                    messages=messages,
-                    stream=True,
-                    stream_options={"include_usage": True},
-                    **call_params,
-                    **extra,
+            response = await deadline.run(
+                self._retrying(
+                    lambda: self._attempt(
+                        router,
+                        cfg,
+                        messages=messages,
+                        stream=True,
+                        stream_options={"include_usage": True},
+                        **call_params,
+                        **extra,
+                        timeout=deadline.attempt_timeout(),
+                    ),
+                    deadline,
                 )
             )
             collected = StreamCollector.of(response)
-            async for chunk in response:
+            async for chunk in deadline.bound(response):
                 delta = collected.add(chunk)
                 if delta:
                     yield delta
