@@ -94,7 +94,7 @@ async def test_a_stream_slower_than_the_limit_is_cut_off(one_model: OneModel) ->
     with pytest.raises(LLMError, match=r"No answer within 1 s \(the timeout_s argument\)"):
         async for delta in stream:
             received.append(delta)
-    assert 2 <= len(received) < 20
+    assert 1 <= len(received) < 20  # cut off midway
     assert stream.completion is None
 
 
