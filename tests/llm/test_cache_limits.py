@@ -149,3 +149,30 @@ async def test_counters_failure_falls_back_to_local(fake_llm: FakeLLM, zen_confi
         assert "counting in this process" in caplog.text
     finally:
         await llm.aclose()
+
+
+@pytest.mark.parametrize("mode", ["complete", "stream"])
+async def test_max_cost_usd_is_enforced_without_configured_budgets(
+    one_model: OneModel, fake_llm: FakeLLM, mode: str
+) -> None:
+    """No budgets and no token limits configured: the per-call ceiling alone still refuses the call."""
+    llm, name = one_model(entry={"input_cost_per_token": 0.01, "output_cost_per_token": 0.01})
+    expensive = [{"role": "user", "content": "word " * 50}]
+    with pytest.raises(LimitError, match=r"exceeds the per-call limit \$0\.0001 \(the max_cost_usd argument\)") as info:
+        if mode == "complete":
+            await llm.complete("m", expensive, max_cost_usd=0.0001)
+        else:
+            await llm.stream("m", expensive, max_cost_usd=0.0001).collect()
+    assert info.value.code == "budget_exceeded"
+    assert info.value.details["estimate_usd"] >= 50 * 0.01
+    assert fake_llm.calls(name) == 0
+    assert (await llm.complete("m", expensive, max_cost_usd=5.0)).text == "ok"  # under the ceiling: called
+    assert fake_llm.calls(name) == 1
+
+
+async def test_max_cost_usd_cannot_raise_the_configured_ceiling(one_model: OneModel, fake_llm: FakeLLM) -> None:
+    entry = {"input_cost_per_token": 0.01, "output_cost_per_token": 0.01}
+    llm, name = one_model(entry=entry, limits={"budgets": {"max_cost_per_call_usd": 0.05}})
+    with pytest.raises(LimitError, match=r"per-call limit \$0\.05 \(budgets\.max_cost_per_call_usd\)"):
+        await llm.complete("m", [{"role": "user", "content": "word " * 50}], max_cost_usd=100.0)
+    assert fake_llm.calls(name) == 0

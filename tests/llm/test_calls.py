@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -122,21 +123,26 @@ async def test_failed_fallbacks_are_named(fake_llm: FakeLLM, make_llm: Callable[
     assert (fake_llm.calls(a), fake_llm.calls(b)) == (1, 1)
 
 
-async def test_malformed_response_is_an_llm_error(one_model: OneModel) -> None:
-    llm, _ = one_model(malformed=True, limits={"llm": {"num_retries": 0}})
-    with pytest.raises(LLMError) as info:
-        await llm.complete("m", USER)
-    assert "Model 'm' (openai) failed" in str(info.value)
-
-
-async def test_per_call_timeout(one_model: OneModel) -> None:
-    llm, _ = one_model(latency_s=2.0, limits={"llm": {"num_retries": 0}})
+async def test_attempt_timeout_is_ours_not_an_http_408(one_model: OneModel) -> None:
+    """llm.timeout_s ran out on the only attempt: a timeout, with no made-up HTTP status (see
+    test_deadline.py for the total limit and the timeout_s argument)."""
+    llm, _ = one_model(latency_s=2.0, limits={"llm": {"num_retries": 0, "timeout_s": 0.3}})
+    await asyncio.to_thread(llm.warm_up)
     started = time.perf_counter()
     with pytest.raises(LLMError) as info:
-        await llm.complete("m", USER, timeout_s=0.3)
+        await llm.complete("m", USER)
     assert time.perf_counter() - started < 1.5
-    assert info.value.status_code == 408
-    assert info.value.code == "llm_timeout"
+    assert (info.value.status_code, info.value.code) == (None, "llm_timeout")
+    assert "failed: no answer in time:" in str(info.value)
+    assert "raise llm.timeout_s" in str(info.value) and "HTTP 408" not in str(info.value)
+
+
+async def test_http_408_from_the_provider_is_labelled_so(one_model: OneModel) -> None:
+    llm, _ = one_model(status=408, error_message="request timeout upstream", limits={"llm": {"num_retries": 0}})
+    with pytest.raises(LLMError) as info:
+        await llm.complete("m", USER)
+    assert (info.value.status_code, info.value.code) == (408, "llm_timeout")
+    assert "HTTP 408 from provider: request timeout upstream" in str(info.value)
 
 
 async def test_unavailable_model_is_refused_before_calling(

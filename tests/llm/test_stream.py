@@ -44,13 +44,15 @@ async def test_stream_error_is_mapped(one_model: OneModel) -> None:
     assert "check the model id" in str(info.value)
 
 
-async def test_stream_cut_halfway_is_not_reported_complete(one_model: OneModel) -> None:
+async def test_stream_cut_halfway_is_an_error_after_its_deltas(one_model: OneModel) -> None:
+    """The stream ends cleanly after two chunks, without a finish: the deltas come, then an LLMError."""
     llm, _ = one_model(text="one two three four", stream_cut_after=2, limits={"llm": {"num_retries": 0}})
     stream = llm.stream("m", USER)
-    try:
-        received = [d async for d in stream]
-    except LLMError:
-        return  # reported as an error: fine
+    received: list[str] = []
+    with pytest.raises(LLMError) as info:
+        async for delta in stream:
+            received.append(delta)
     assert "".join(received) == "one two "
-    assert stream.completion is not None
-    assert stream.completion.finish_reason is None  # no finish chunk arrived: caller can tell it is truncated
+    assert stream.completion is None
+    assert "the provider closed the connection before the answer was complete; retry" in str(info.value)
+    assert info.value.status_code is None

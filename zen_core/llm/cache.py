@@ -9,6 +9,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
+from zen_core.llm.models import ModelConfig
+
 log = logging.getLogger("zen.llm")
 T = TypeVar("T")
 
@@ -58,8 +60,26 @@ class ResponseCache:
             log.debug("closing the response cache failed", exc_info=True)
 
 
+def model_identity(cfg: ModelConfig) -> dict[str, Any]:
+    """What about a model shapes its answers, for the cache key: the Zen name, and the provider model
+    id, endpoint and extra parameters of each deployment (not the keys). A cache shared through Redis
+    by instances whose "m" is configured differently (or by one before and after a config change)
+    keeps their answers apart."""
+    deployments = [
+        {"model": d.model or cfg.model, "api_base": d.api_base or cfg.api_base, "extra_params": d.extra_params}
+        for d in cfg.deployments
+    ]
+    return {
+        "name": cfg.name,
+        "model": cfg.model,
+        "api_base": cfg.api_base,
+        "extra_params": cfg.extra_params,
+        "deployments": deployments,
+    }
+
+
 def request_key(*parts: Any) -> str:
-    """A stable hash of a request's identity (model, messages, params)."""
+    """A stable hash of a request's identity (:func:`model_identity`, messages, every parameter sent)."""
     blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -17,6 +17,13 @@ class RouterSettings(_Section):
     """``llm:`` — LiteLLM Router behaviour. Retries and timeout are always set explicitly."""
 
     timeout_s: float = Field(default=120.0, gt=0, description="Per-attempt timeout.")
+    total_timeout_s: float = Field(
+        default=240.0,
+        gt=0,
+        description="Bound on one call across all its attempts, retries and fallbacks (each attempt gets "
+        "the smaller of timeout_s and what is left); a call's timeout_s argument can lower it. The default "
+        "stays under Codex's 300 s tool timeout, with rate_limits.max_wait_s (30 s) on top.",
+    )
     num_retries: int = Field(default=2, ge=0, description="Retries per model before its fallbacks are tried.")
     retry_initial_delay_s: float = Field(default=0.5, ge=0, description="First backoff delay; doubles per retry.")
     retry_max_delay_s: float = Field(default=8.0, ge=0)

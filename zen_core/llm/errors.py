@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from zen_core.errors import ToolError
+from zen_core.redact import redact_text
 
-_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?(\w+Exception\s*-\s*)?")
+_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+ ?Error:\s*|\w+Exception\s*-\s*)+")
 _ADVICE = {
     400: "check the request (parameters, message format, context size) against the model's limits",
     401: "check the API key{env}",
     403: "the key{env} lacks access to this model; check the account's permissions",
     404: "check the model id (`model:` in models.yaml) and api_base",
-    408: "the provider did not answer in time; retry, or raise timeout_s / llm.timeout_s",
+    408: "the provider timed the request out on its side; retry later or configure fallbacks",
     413: "the request is too large; shorten the input",
     422: "check the request parameters",
     429: "the provider is rate limiting; wait and retry, lower rate_limits, or configure fallbacks",
@@ -26,7 +28,11 @@ _ADVICE = {
 
 
 class LLMError(ToolError):
-    """A model call failed. ``__cause__`` is the original LiteLLM/HTTP exception."""
+    """A model call failed. ``__cause__`` is the original LiteLLM/HTTP exception.
+
+    ``provider_reached`` is ``False`` when nothing was sent to the provider (no connection,
+    parameters refused by LiteLLM): the rate limiter then gives the call's reservation back.
+    """
 
     def __init__(
         self,
@@ -38,6 +44,7 @@ class LLMError(ToolError):
         provider_message: str,
         code: str = "llm_error",
         details: dict[str, Any] | None = None,
+        provider_reached: bool = True,
     ) -> None:
         super().__init__(
             message,
@@ -54,13 +61,16 @@ class LLMError(ToolError):
         self.provider = provider
         self.status_code = status_code
         self.provider_message = provider_message
+        self.provider_reached = provider_reached
 
 
-def provider_message(exc: BaseException) -> str:
-    """The provider's own words, without LiteLLM's prefixes and the fallback trailer."""
+def provider_message(exc: BaseException, *, secrets: Sequence[str] = ()) -> str:
+    """The provider's own words, without LiteLLM's prefixes and the fallback trailer, and with any
+    credential masked (providers echo keys and headers; ``secrets`` are the model's own keys)."""
     text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
     text = text.split("\n\nLiteLLM: model group", 1)[0].split("\nReceived Model Group", 1)[0]
-    text = _PREFIX.sub("", text.strip()).strip()
+    text = text.split(" Original exception: ", 1)[0]  # LiteLLM's mid-stream errors repeat themselves
+    text = redact_text(_PREFIX.sub("", text.strip()).strip(), secrets=secrets)  # before cutting: no key halves
     return (text[:500] + "…") if len(text) > 500 else text or type(exc).__name__
 
 
@@ -73,6 +83,129 @@ def _status(exc: BaseException) -> int | None:
     return None
 
 
+class MalformedResponse(Exception):
+    """The provider answered with a success status (2xx) but its body is no OpenAI-compatible answer.
+
+    ``what`` names the body, e.g. "an HTML page" or "invalid JSON". LiteLLM raises its own errors for
+    a plain call; Zen's stream collector raises this one for a stream that carried no data.
+    """
+
+    def __init__(self, what: str, detail: str) -> None:
+        super().__init__(detail)
+        self.what = what
+
+
+class IncompleteResponse(Exception):
+    """The answer stopped before its end: the connection closed before a finish reason came."""
+
+
+class DeadlineExceeded(Exception):
+    """A call's total time limit ran out (see :class:`~zen_core.llm.limits.Deadline`).
+
+    ``limit`` names it as the user sets it: "the timeout_s argument" or "llm.total_timeout_s".
+    """
+
+    def __init__(self, seconds: float, limit: str) -> None:
+        super().__init__(f"No answer within {seconds:g} s ({limit}), over all attempts, retries and fallbacks.")
+        self.seconds = seconds
+        self.limit = limit
+
+
+ARGUMENT_LIMIT = "the timeout_s argument"
+SETTING_LIMIT = "llm.total_timeout_s"
+
+
+#: Exception names (anywhere in the cause chain) of a connection that was never made: nothing was sent.
+_NOT_CONNECTED = frozenset(
+    {
+        "ConnectError",
+        "ConnectTimeout",
+        "ConnectionRefusedError",
+        "ClientConnectorError",
+        "ClientConnectorDNSError",
+        "ClientConnectorSSLError",
+        "ClientConnectorCertificateError",
+        "gaierror",
+    }
+)
+#: Names of a connection that was made, then lost before the whole answer arrived.
+_DROPPED = frozenset(
+    {
+        "ReadError",
+        "RemoteProtocolError",
+        "ClientPayloadError",
+        "ContentLengthError",
+        "TransferEncodingError",
+        "ServerDisconnectedError",
+        "ConnectionResetError",
+        "IncompleteRead",
+        "IncompleteResponse",
+    }
+)
+#: Names of a timeout on Zen's side (no answer came in time), as opposed to an HTTP 408 reply.
+_CLIENT_TIMEOUT = frozenset(
+    {"APITimeoutError", "ReadTimeout", "WriteTimeout", "PoolTimeout", "SocketTimeoutError", "ServerTimeoutError"}
+)
+_HTML = re.compile(r"<(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes (explicit or implicit), outermost first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(seen) < 10 and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _malformed(exc: BaseException) -> str | None:
+    """What a 2xx answer that was no OpenAI-compatible body was ("an HTML page" …), else ``None``.
+
+    The OpenAI client parses a body only after a success status (it raises status errors first), so a
+    body that fails to parse came with a 2xx, whatever status LiteLLM then labels it with (500)."""
+    for seen in _chain(exc):
+        if isinstance(seen, MalformedResponse):
+            return seen.what
+    text = str(getattr(exc, "message", None) or exc)
+    if "Empty or invalid response from LLM endpoint" in text:
+        return "an HTML page" if _HTML.search(text) else "an empty or non-JSON body"
+    if any(type(seen).__name__ == "JSONDecodeError" for seen in _chain(exc)):
+        return "invalid JSON"
+    return None
+
+
+def _connection(exc: BaseException) -> str | None:
+    """``"not_connected"`` (nothing sent), ``"dropped"`` (closed mid-answer) or ``None``."""
+    names = {type(seen).__name__ for seen in _chain(exc)}
+    if names & _NOT_CONNECTED:
+        return "not_connected"
+    if names & _DROPPED or "Stream ended before a finish_reason" in str(exc):
+        return "dropped"
+    return "not_connected" if is_connection_error(exc) else None
+
+
+def is_client_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is Zen giving up waiting (LiteLLM calls that "HTTP 408" too; no reply came)."""
+    return any(isinstance(seen, TimeoutError) or type(seen).__name__ in _CLIENT_TIMEOUT for seen in _chain(exc))
+
+
+def _deadline_advice(exc: DeadlineExceeded) -> str:
+    if exc.limit == ARGUMENT_LIMIT:
+        return f"pass a larger timeout_s (up to {SETTING_LIMIT}, which caps it), or retry later"
+    return (
+        f"raise {SETTING_LIMIT} in limits.yaml (keep it under the client's tool timeout: Codex allows 300 s), "
+        "or retry later"
+    )
+
+
+def provider_reached(exc: BaseException) -> bool:
+    """Whether the request may have reached the provider (``False``: refused before anything was sent)."""
+    if "UnsupportedParams" in type(exc).__name__:
+        return False  # LiteLLM checks parameters before sending
+    return _connection(exc) != "not_connected"
+
+
 def map_error(
     exc: BaseException,
     *,
@@ -81,24 +214,42 @@ def map_error(
     fallbacks: Sequence[str] = (),
     key_env: Sequence[str] = (),
 ) -> LLMError:
-    """One LLMError for ``exc`` raised while calling ``model`` (raise it ``from exc``)."""
+    """One LLMError for ``exc`` raised while calling ``model`` (raise it ``from exc``).
+
+    The status named is the provider's real one: LiteLLM labels a connection failure, a dropped
+    connection and an unparsable 2xx body alike "HTTP 500", and none of them is.
+    """
     name = type(exc).__name__
-    connection = is_connection_error(exc)
-    status = None if connection else _status(exc)  # LiteLLM labels connection errors HTTP 500: no reply came
-    said = provider_message(exc)
+    deadline = isinstance(exc, DeadlineExceeded)
+    malformed = None if deadline else _malformed(exc)
+    connection = None if (deadline or malformed) else _connection(exc)
+    timed_out = deadline or (not (malformed or connection) and is_client_timeout(exc))
+    status = None if (malformed or connection or timed_out) else _status(exc)
+    said = provider_message(exc, secrets=[os.environ.get(var, "") for var in key_env])
     env = f" ({' or '.join(key_env)})" if key_env else ""
-    if "ContextWindowExceeded" in name:
+    where = f"HTTP {status} from provider" if status else name
+    if isinstance(exc, DeadlineExceeded):  # (also for mypy)
+        where = "time limit reached"
+        advice = _deadline_advice(exc)
+    elif "ContextWindowExceeded" in name:
         advice = "the input is longer than the model's context window; shorten it or use a larger model"
     elif "UnsupportedParams" in name:
         advice = "remove the unsupported parameter, or set drop_params (llm.drop_params) in limits.yaml"
+    elif malformed:
+        where = f"the provider returned a malformed response ({malformed}) with HTTP 2xx"
+        advice = "check api_base points at an OpenAI-compatible /v1 endpoint"
+    elif connection == "dropped":
+        where = "connection closed mid-answer"
+        advice = "the provider closed the connection before the answer was complete; retry"
     elif connection:
+        where = "no connection"
         advice = "cannot reach the provider; check api_base and that the server is running"
-    elif "JSON" in said or "Expecting" in said or "decode" in said.lower():
-        advice = "the provider returned a malformed response; retry later or configure fallbacks"
+    elif timed_out:
+        where = "no answer in time"
+        advice = "the provider did not answer within llm.timeout_s (per attempt); retry, or raise llm.timeout_s"
     else:
         default = "retry later; if it persists check the provider's status"
         advice = _ADVICE.get(status or 0, default).format(env=env)
-    where = f"HTTP {status} from provider" if status else f"{name}"
     tried = f" Tried fallbacks: {', '.join(fallbacks)}." if fallbacks else ""
     said_end = said if said.endswith((".", "!", "?", "…")) else f"{said}."
     message = (
@@ -110,8 +261,9 @@ def map_error(
         provider=provider,
         status_code=status,
         provider_message=said,
-        code="llm_timeout" if status == 408 else "llm_error",
+        code="llm_timeout" if status == 408 or timed_out else "llm_error",
         details={"fallbacks_tried": list(fallbacks), "exception": name},
+        provider_reached=provider_reached(exc),
     )
 
 
@@ -132,8 +284,13 @@ RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Transient failures worth retrying: timeouts, rate limits, 5xx, lost connections."""
-    if is_connection_error(exc):
+    """Transient failures worth retrying: timeouts, rate limits, 5xx, lost connections. Not a 2xx
+    answer that is no API answer (a wrong api_base does not fix itself), nor a spent time limit."""
+    if isinstance(exc, DeadlineExceeded) or _malformed(exc):
+        return False
+    if is_client_timeout(exc):
+        return True
+    if _connection(exc):
         return True
     return _status(exc) in RETRYABLE_STATUS
 

@@ -1,4 +1,5 @@
-"""Rate limits and budgets on shared counters (Redis when configured), queueing instead of failing.
+"""Rate limits and budgets on shared counters (Redis when configured), queueing instead of failing;
+and each call's total time limit (:class:`Deadline`).
 
 LiteLLM raises on rate limits instead of waiting; :class:`RateLimiter` waits for the next window for
 up to ``max_wait_s`` and then raises :class:`LimitError` naming the limit. Counters are fixed windows
@@ -11,15 +12,18 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from zen_core.errors import ToolError
-from zen_core.llm.config import BudgetSettings, Limit, RateLimitSettings
+from zen_core.llm.config import BudgetSettings, Limit, RateLimitSettings, RouterSettings
+from zen_core.llm.errors import ARGUMENT_LIMIT, SETTING_LIMIT, DeadlineExceeded, is_client_timeout
 from zen_core.store.base import Counters
 
 log = logging.getLogger("zen.llm")
+T = TypeVar("T")
 
 
 class MemoryCounters:
@@ -115,28 +119,45 @@ class RateLimiter:
 
     @asynccontextmanager
     async def slot(self, model: str, names: list[str], tokens: int) -> AsyncIterator[Callable[[int], None]]:
-        """Hold a slot for one call; yields ``report(actual_tokens)`` to correct the token estimate."""
+        """Hold a slot for one call; yields ``report(actual_tokens)`` to correct the token estimate.
+
+        Every reservation the call took (requests and tokens, in every scope) is given back when it is
+        refused — a scope full, the wait for a ``max_concurrent`` slot over, cancelled while waiting —
+        and when it fails without reaching the provider: an exception whose ``provider_reached`` is
+        ``False`` (see :class:`~zen_core.llm.errors.LLMError`). A call that reached the provider counts,
+        whatever its outcome.
+        """
         scopes = self._scopes(model, names)
         deadline = time.monotonic() + self.config.max_wait_s
-        window = await self._acquire(scopes, tokens, deadline)
-        sems = [self._semaphore(key, lim.max_concurrent) for key, lim, _ in scopes if lim.max_concurrent]
+        taken = await self._acquire(scopes, tokens, deadline)
         held: list[asyncio.Semaphore] = []
         actual = [tokens]
+        refund = True
         try:
-            for sem, (_, _, where) in zip(sems, [s for s in scopes if s[1].max_concurrent], strict=True):
+            for key, limit, where in scopes:
+                if not limit.max_concurrent:
+                    continue
+                sem = self._semaphore(key, limit.max_concurrent)
                 try:
                     await asyncio.wait_for(sem.acquire(), max(deadline - time.monotonic(), 0.001))
                 except TimeoutError as exc:
                     raise self._error(f"{where}.max_concurrent", "calls in flight") from exc
                 held.append(sem)
-            yield lambda n: actual.__setitem__(0, n)
+            try:
+                yield lambda n: actual.__setitem__(0, n)
+            except BaseException as exc:
+                refund = getattr(exc, "provider_reached", True) is False
+                raise
+            refund = False
         finally:
             for sem in held:
                 sem.release()
-            if actual[0] != tokens:
-                for key, lim, _ in scopes:
-                    if lim.tokens_per_minute:
-                        await self._counters.incr(self._key(key, "tok", window), actual[0] - tokens, self._ttl)
+            if refund:
+                await self._give_back(taken)
+            elif actual[0] != tokens:
+                for counter, kind, _ in taken:
+                    if kind == "tok":
+                        await self._counters.incr(counter, actual[0] - tokens, self._ttl)
 
     def _semaphore(self, key: str, size: int) -> asyncio.Semaphore:
         sem = self._semaphores.get(key)
@@ -151,37 +172,50 @@ class RateLimiter:
     def _key(self, scope: str, kind: str, window: int) -> str:
         return f"{self._prefix}:rl:{scope}:{kind}:{window}"
 
-    async def _acquire(self, scopes: list[tuple[str, Limit, str]], tokens: int, deadline: float) -> int:
+    async def _give_back(self, taken: list[tuple[str, str, float]]) -> None:
+        for counter, _, amount in taken:
+            await self._counters.incr(counter, -amount, self._ttl)
+
+    async def _acquire(
+        self, scopes: list[tuple[str, Limit, str]], tokens: int, deadline: float
+    ) -> list[tuple[str, str, float]]:
+        """Wait (until ``deadline``) for room in every scope; returns what was taken: (counter, kind, amount)."""
         limited = [s for s in scopes if s[1].requests_per_minute or s[1].tokens_per_minute]
         while True:
             now = time.time()
             window = int(now // self.config.window_s)
-            blocked = await self._blocked(limited, tokens, window)
+            taken: list[tuple[str, str, float]] = []
+            blocked = await self._take(limited, tokens, window, taken)
             if blocked is None:
-                return window
+                return taken
             wait = (window + 1) * self.config.window_s - now + 0.001
             if time.monotonic() + wait > deadline:
                 raise self._error(*blocked)
             await asyncio.sleep(wait)
 
-    async def _blocked(self, scopes: list[tuple[str, Limit, str]], tokens: int, window: int) -> tuple[str, str] | None:
-        """Take a request (and the token estimate) in every scope; ``(limit, what)`` when one is full."""
-        taken: list[tuple[str, float]] = []
-        for key, limit, where in scopes:
-            for kind, cap, amount, what in (
-                ("req", limit.requests_per_minute, 1.0, "requests"),
-                ("tok", limit.tokens_per_minute, float(tokens), "tokens"),
-            ):
-                if not cap:
-                    continue
-                counter = self._key(key, kind, window)
-                value = await self._counters.incr(counter, amount, self._ttl)
-                taken.append((counter, amount))
-                if value > cap and not (kind == "tok" and value == amount):  # one big call may exceed alone
-                    for name, undo in taken:
-                        await self._counters.incr(name, -undo, self._ttl)
-                    suffix = "requests_per_minute" if kind == "req" else "tokens_per_minute"
-                    return f"{where}.{suffix} = {cap}", what
+    async def _take(
+        self, scopes: list[tuple[str, Limit, str]], tokens: int, window: int, taken: list[tuple[str, str, float]]
+    ) -> tuple[str, str] | None:
+        """Take a request (and the token estimate) in every scope, appending to ``taken``; when one is
+        full, give everything back and return ``(limit, what)``."""
+        try:
+            for key, limit, where in scopes:
+                for kind, cap, amount, what in (
+                    ("req", limit.requests_per_minute, 1.0, "requests"),
+                    ("tok", limit.tokens_per_minute, float(tokens), "tokens"),
+                ):
+                    if not cap:
+                        continue
+                    counter = self._key(key, kind, window)
+                    value = await self._counters.incr(counter, amount, self._ttl)
+                    taken.append((counter, kind, amount))
+                    if value > cap and not (kind == "tok" and value == amount):  # one big call may exceed alone
+                        await self._give_back(taken)
+                        suffix = "requests_per_minute" if kind == "req" else "tokens_per_minute"
+                        return f"{where}.{suffix} = {cap}", what
+        except BaseException:
+            await self._give_back(taken)  # cancelled or the counters failed halfway
+            raise
         return None
 
     def _error(self, limit: str, what: str) -> LimitError:
@@ -191,6 +225,69 @@ class RateLimiter:
             code="rate_limited",
             details={"limit": limit, "max_wait_s": self.config.max_wait_s},
         )
+
+
+class Deadline:
+    """The time one call may take across all its attempts, retries and fallbacks.
+
+    ``llm.total_timeout_s`` bounds every call; a call's ``timeout_s`` argument can lower that bound
+    (not raise it). Each attempt is given the smaller of ``llm.timeout_s`` and what is left, and
+    :meth:`run` / :meth:`bound` cut off whatever still runs when the time is up (a Router call trying
+    its fallbacks, a backoff, a stream that trickles), raising :class:`DeadlineExceeded` that names
+    the limit. Starts when created: after the rate limiter let the call through.
+    """
+
+    def __init__(self, settings: RouterSettings, timeout_s: float | None = None) -> None:
+        if timeout_s is not None and timeout_s < settings.total_timeout_s:
+            self.total_s, self.limit = timeout_s, ARGUMENT_LIMIT
+        else:
+            self.total_s, self.limit = settings.total_timeout_s, SETTING_LIMIT
+        self.attempt_s = settings.timeout_s
+        self._end = time.monotonic() + self.total_s
+
+    def remaining(self) -> float:
+        """Seconds left (0 when the time is up)."""
+        return max(self._end - time.monotonic(), 0.0)
+
+    def attempt_timeout(self) -> float:
+        """The timeout for an attempt starting now: ``llm.timeout_s`` or what is left, if less."""
+        return max(min(self.attempt_s, self.remaining()), 0.001)
+
+    def allows(self, delay_s: float) -> bool:
+        """Whether waiting ``delay_s`` (a backoff) still leaves time for another attempt."""
+        return delay_s < self.remaining()
+
+    def exceeded(self) -> DeadlineExceeded:
+        return DeadlineExceeded(self.total_s, self.limit)
+
+    async def run(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable``, cancelling it when the time is up (then :class:`DeadlineExceeded`).
+
+        An attempt whose own timeout (set to what was left) fires at the end counts as the limit too.
+        """
+        try:
+            return await asyncio.wait_for(awaitable, self.remaining())
+        except Exception as exc:
+            if self.remaining() <= _DEADLINE_SLACK_S and is_client_timeout(exc):
+                raise self.exceeded() from exc
+            raise
+
+    def bound(self, stream: AsyncIterator[T]) -> AsyncIterator[T]:
+        """``stream``, each item awaited under this deadline."""
+        return _Bounded(stream, self)
+
+
+#: A timeout this close to the deadline is the deadline's (timers fire a little early or late).
+_DEADLINE_SLACK_S = 0.05
+
+
+class _Bounded(AsyncIterator[T]):
+    def __init__(self, stream: AsyncIterator[T], deadline: Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    async def __anext__(self) -> T:
+        return await self._deadline.run(self._stream.__anext__())
 
 
 class Budget:
@@ -204,16 +301,29 @@ class Budget:
     def _day_key(self) -> str:
         return f"{self._prefix}:spend:{datetime.now(timezone.utc):%Y-%m-%d}"
 
+    def per_call_limit(self, max_cost_usd: float | None = None) -> tuple[float, str] | None:
+        """The per-call ceiling and where it comes from: the lower of ``budgets.max_cost_per_call_usd``
+        and a call's ``max_cost_usd`` argument (which can lower the configured ceiling, not raise it)."""
+        limits = [(self.config.max_cost_per_call_usd, "budgets.max_cost_per_call_usd")]
+        limits.append((max_cost_usd, "the max_cost_usd argument"))
+        given = [(value, source) for value, source in limits if value is not None]
+        return min(given, key=lambda item: item[0]) if given else None
+
+    def needs_estimate(self, max_cost_usd: float | None = None) -> bool:
+        """Whether checking a call needs its estimated cost (any ceiling or daily limit applies)."""
+        return self.active or max_cost_usd is not None
+
     async def check(self, model: str, estimate_usd: float, max_cost_usd: float | None = None) -> None:
         """Refuse a call whose estimated cost breaks the per-call or daily limit."""
-        per_call = max_cost_usd if max_cost_usd is not None else self.config.max_cost_per_call_usd
-        if per_call is not None and estimate_usd > per_call:
+        per_call = self.per_call_limit(max_cost_usd)
+        if per_call is not None and estimate_usd > per_call[0]:
+            limit, source = per_call
             raise LimitError(
                 f"Call to '{model}' refused: estimated cost ${estimate_usd:.6f} exceeds the per-call limit "
-                f"${per_call:g} (budgets.max_cost_per_call_usd). What to do: shorten the input, lower "
-                "max_tokens, pick a cheaper model, or raise the limit.",
+                f"${limit:g} ({source}). What to do: shorten the input, lower max_tokens, pick a cheaper "
+                "model, or raise the limit.",
                 code="budget_exceeded",
-                details={"model": model, "estimate_usd": estimate_usd, "limit_usd": per_call},
+                details={"model": model, "estimate_usd": estimate_usd, "limit_usd": limit, "limit": source},
             )
         daily = self.config.daily_limit_usd
         if daily is not None:

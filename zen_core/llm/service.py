@@ -13,16 +13,17 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from zen_core.llm.backend import Backend, cache_backend, import_litellm, litellm_model_info
-from zen_core.llm.cache import Coalescer, ResponseCache, request_key
+from zen_core.llm.cache import Coalescer, ResponseCache, model_identity, request_key
 from zen_core.llm.config import LLMSettings
 from zen_core.llm.errors import LLMError, backoff_s, is_retryable, map_error
-from zen_core.llm.limits import Budget, LimitError, RateLimiter, SafeCounters
+from zen_core.llm.limits import Budget, Deadline, LimitError, RateLimiter, SafeCounters
 from zen_core.llm.models import ModelConfig, ModelRegistry
+from zen_core.llm.streaming import StreamCollector
 from zen_core.llm.types import Completion, CompletionStream, Usage
 from zen_core.settings import Settings
 from zen_core.store.base import Counters
@@ -42,7 +43,7 @@ class CallOptions:
     max_tokens: int | None = None
     #: LiteLLM's ``reasoning_effort`` (sent only to models that may think).
     reasoning_effort: str | None = None
-    #: Seconds for this call; defaults to ``llm.timeout_s`` per attempt.
+    #: Seconds this call may take in all (attempts, retries, fallbacks); it can lower ``llm.total_timeout_s``.
     timeout_s: float | None = None
     #: ``False``: an independent sample (no cache read or write, no coalescing). Streams are never cached.
     cache: bool = True
@@ -208,7 +209,7 @@ class LLMService:
     ) -> Completion:
         """``complete`` through the response cache; identical calls in flight share one provider call."""
         started = time.perf_counter()
-        key = request_key(cfg.name, messages, params)
+        key = request_key(model_identity(cfg), messages, params)
         stored = await cache.get(key)
         if stored is not None:
             hit = Completion.model_validate(stored)
@@ -239,20 +240,31 @@ class LLMService:
         tokens, estimate = self._estimate(cfg, messages, params.get("max_tokens"), opts.max_cost_usd)
         await self.budget.check(cfg.name, estimate, opts.max_cost_usd)
         extra: dict[str, Any] = {"drop_params": self.config.router.drop_params, **params}
-        if opts.timeout_s is not None:
-            extra["timeout"] = opts.timeout_s
         if opts.metadata:
             extra["metadata"] = dict(opts.metadata)
         if stream:
             extra.update(stream=True, stream_options={"include_usage": True})
         async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
             started = time.perf_counter()
+            deadline = Deadline(self.config.router, opts.timeout_s)  # all attempts, retries and fallbacks
             raw = _Raw()
             try:
-                response = await self._retrying(lambda: self.backend.attempt(cfg, messages=messages, **extra))
+                response = await deadline.run(
+                    self._retrying(
+                        lambda: self.backend.attempt(
+                            cfg, messages=messages, **extra, timeout=deadline.attempt_timeout()
+                        ),
+                        deadline,
+                    )
+                )
                 if stream:
-                    async for delta in _consume_stream(response, raw):
-                        yield delta
+                    collected = StreamCollector.of(response)
+                    async for chunk in deadline.bound(response):
+                        delta = collected.add(chunk)
+                        if delta:
+                            yield delta
+                    collected.check()  # a stream without data (an HTML page …) or without a finish is an error
+                    raw = _Raw(collected.text, collected.usage, collected.finish_reason, collected.hidden)
                 else:
                     _read_response(response, raw)
             except (asyncio.CancelledError, LimitError, GeneratorExit):
@@ -290,8 +302,7 @@ class LLMService:
     ) -> tuple[int, float]:
         """Prompt tokens and estimated cost, computed only when a limit, budget or ceiling needs them."""
         needs_tokens = (
-            max_cost_usd is not None
-            or self.budget.active
+            self.budget.needs_estimate(max_cost_usd)
             or self.limiter.config.global_.tokens_per_minute
             or any(lim.tokens_per_minute for lim in self.limiter.config.per_model.values())
         )
@@ -302,9 +313,10 @@ class LLMService:
         cost += int(max_tokens or 0) * (cfg.output_cost_per_token or 0)
         return tokens, cost * cfg.cost_multiplier
 
-    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def _retrying(self, call: Callable[[], Awaitable[T]], deadline: Deadline) -> T:
         """Run ``call`` (one attempt: deployment pick + fallbacks), retrying transient failures
-        ``llm.num_retries`` times with exponential backoff (Retry-After honoured, capped)."""
+        ``llm.num_retries`` times with exponential backoff (Retry-After honoured, capped), and not when
+        the backoff would outlast ``deadline`` (the last error is raised instead)."""
         rc = self.config.router
         attempt = 0
         while True:
@@ -320,6 +332,8 @@ class LLMService:
                     maximum=rc.retry_max_delay_s,
                     jitter=rc.retry_jitter_s,
                 )
+                if not deadline.allows(delay):
+                    raise
                 log.info("retrying after %s (attempt %d, %.2fs)", type(exc).__name__, attempt + 1, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
@@ -379,22 +393,6 @@ def _read_response(response: Any, raw: _Raw) -> None:
     raw.usage = getattr(response, "usage", None)
     raw.finish = getattr(choice, "finish_reason", None)
     raw.hidden = dict(getattr(response, "_hidden_params", None) or {})
-
-
-async def _consume_stream(response: Any, raw: _Raw) -> AsyncIterator[str]:
-    parts: list[str] = []
-    raw.hidden = dict(getattr(response, "_hidden_params", None) or {})
-    async for chunk in response:
-        chunk_hidden = getattr(chunk, "_hidden_params", None) or {}
-        raw.hidden.update({k: v for k, v in chunk_hidden.items() if v is not None})
-        raw.usage = getattr(chunk, "usage", None) or raw.usage
-        for choice in chunk.choices or []:
-            raw.finish = getattr(choice, "finish_reason", None) or raw.finish
-            delta = getattr(getattr(choice, "delta", None), "content", None)
-            if delta:
-                parts.append(delta)
-                yield delta
-    raw.text = "".join(parts)
 
 
 def _cost(used: ModelConfig, usage: Usage, reported: Any, cache_hit: bool) -> tuple[float, bool]:

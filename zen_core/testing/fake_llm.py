@@ -11,6 +11,19 @@ Behaviour is chosen per model name, and every request is recorded::
 The server binds ``127.0.0.1`` on an ephemeral port and runs uvicorn in a daemon thread, so it works
 from sync and async tests alike. Unknown model names get the default :class:`Behavior` (reply "ok").
 Use a unique model name per test when one server is shared (LiteLLM's cache keys on the model name).
+
+Broken providers, each answering a plain and a streamed request alike unless noted:
+
+- ``status=503`` / ``fail_times=2``: HTTP errors (with ``error_message`` in an OpenAI-style error body);
+- ``hang=True``: never answers; the request is held until the client gives up (a hung provider);
+- ``html_body=True``: HTTP 200 with an HTML page (a proxy or login page behind a wrong ``api_base``);
+- ``malformed=True``: HTTP 200 whose body is not valid JSON (streams: the same, not an event stream);
+- ``stream_malformed=True``: streams only, an event stream whose events are not valid JSON;
+- ``truncate_body=True``: plain requests only, the connection is dropped halfway through the JSON body;
+- ``stream_cut_after=N``: streams only, the stream ends cleanly after N content chunks, without a
+  finish chunk or ``[DONE]``;
+- ``stream_cut_mid_json=N``: streams only, after N content chunks half an event is sent and the
+  connection is dropped (the chunked body is never terminated).
 """
 
 from __future__ import annotations
@@ -29,10 +42,16 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 __all__ = ["Behavior", "FakeLLM"]
+
+#: What ``html_body`` answers: the kind of page a proxy, a login wall or a web server's root gives.
+HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><h1>Sign in</h1></body></html>\n"
+#: A body cut off in the middle of a JSON document.
+BROKEN_JSON = b'{"id": "chatcmpl-fake", "choices": ['
 
 
 @dataclass(frozen=True)
@@ -56,10 +75,20 @@ class Behavior:
     chunks: tuple[str, ...] | None = None
     #: Delay between stream chunks.
     chunk_delay_s: float = 0.0
-    #: Close the stream after this many content chunks, without ``[DONE]``.
+    #: Close the stream cleanly after this many content chunks, without a finish chunk or ``[DONE]``.
     stream_cut_after: int | None = None
-    #: Answer with a body that is not valid JSON.
+    #: After this many content chunks send half an event, then drop the connection mid-stream.
+    stream_cut_mid_json: int | None = None
+    #: Answer HTTP 200 with a body that is not valid JSON (a stream gets the same body, not events).
     malformed: bool = False
+    #: Answer HTTP 200 with an HTML page (``text/html``), plain and streamed requests alike.
+    html_body: bool = False
+    #: Stream events whose data is not valid JSON (HTTP 200, ``text/event-stream``), then ``[DONE]``.
+    stream_malformed: bool = False
+    #: Plain requests: announce the whole JSON body's length, send half of it and drop the connection.
+    truncate_body: bool = False
+    #: Never answer: hold the request until the client disconnects (a hung provider).
+    hang: bool = False
     #: Reply with the JSON of the request's ``messages`` as the text.
     echo: bool = False
     #: Usage to report; default: prompt = words in the messages, completion = words in the reply.
@@ -144,6 +173,11 @@ class FakeLLM:
         self.stop()
 
     @property
+    def port(self) -> int:
+        """The loopback port the fake listens on (0 before :meth:`start`)."""
+        return self._port
+
+    @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>/v1`` — the ``api_base`` for LiteLLM."""
         return f"http://127.0.0.1:{self._port}/v1"
@@ -221,10 +255,16 @@ class FakeLLM:
         try:
             if behavior.latency_s:
                 await asyncio.sleep(behavior.latency_s)
+            if behavior.hang:
+                while (await request.receive())["type"] != "http.disconnect":
+                    pass
+                return Response(status_code=499)  # never sent: the client is gone
             if behavior.status is not None or failing:
                 return self._error(behavior, behavior.status or behavior.fail_status)
+            if behavior.html_body:
+                return Response(HTML_PAGE, media_type="text/html")
             if behavior.malformed:
-                return Response(b'{"id": "x", "choices": [', media_type="application/json")
+                return Response(BROKEN_JSON, media_type="application/json")
             text = json.dumps(body.get("messages", [])) if behavior.echo else behavior.text
             prompt = behavior.prompt_tokens
             if prompt is None:
@@ -232,10 +272,8 @@ class FakeLLM:
             completion = behavior.completion_tokens if behavior.completion_tokens is not None else _words(text)
             usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
             if body.get("stream"):
-                return StreamingResponse(
-                    self._stream(model, text, behavior, usage, body), media_type="text/event-stream"
-                )
-            return JSONResponse(
+                return _RawResponse(self._stream(model, text, behavior, usage, body), "text/event-stream")
+            answer = JSONResponse(
                 {
                     "id": "chatcmpl-fake",
                     "object": "chat.completion",
@@ -251,6 +289,10 @@ class FakeLLM:
                     "usage": usage,
                 }
             )
+            if behavior.truncate_body:
+                whole = bytes(answer.body)
+                return _RawResponse(_parts(whole[: len(whole) // 2], None), "application/json", len(whole))
+            return answer
         finally:
             with self._lock:
                 state.in_flight -= 1
@@ -267,7 +309,14 @@ class FakeLLM:
     @staticmethod
     async def _stream(
         model: str, text: str, behavior: Behavior, usage: dict[str, int], body: dict[str, Any]
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[bytes | None]:
+        """The events of a stream; ``None`` drops the connection (see :class:`_RawResponse`)."""
+        if behavior.stream_malformed:
+            for _ in range(3):
+                yield b"data: " + BROKEN_JSON + b"\n\n"
+            yield b"data: [DONE]\n\n"
+            return
+
         def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
             chunk = {
                 "id": "chatcmpl-fake",
@@ -286,6 +335,11 @@ class FakeLLM:
         for index, piece in enumerate(pieces):
             if behavior.stream_cut_after is not None and index >= behavior.stream_cut_after:
                 return
+            if behavior.stream_cut_mid_json is not None and index >= behavior.stream_cut_mid_json:
+                whole = event({"content": piece})
+                yield whole[: len(whole) // 2]
+                yield None
+                return
             if behavior.chunk_delay_s:
                 await asyncio.sleep(behavior.chunk_delay_s)
             yield event({"content": piece})
@@ -294,3 +348,32 @@ class FakeLLM:
             final = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": model, "choices": []}
             yield f"data: {json.dumps({**final, 'created': int(time.time()), 'usage': usage})}\n\n".encode()
         yield b"data: [DONE]\n\n"
+
+
+async def _parts(*parts: bytes | None) -> AsyncIterator[bytes | None]:
+    for part in parts:
+        yield part
+
+
+class _RawResponse(Response):
+    """A body sent part by part; a ``None`` part drops the connection there, leaving the body unfinished
+    (uvicorn logs "ASGI callable returned without completing response" and closes the connection).
+
+    ``content_length`` announces a length (else the body is chunked), so a dropped body is short of it.
+    """
+
+    def __init__(self, parts: AsyncIterator[bytes | None], media_type: str, content_length: int | None = None):
+        super().__init__(media_type=media_type)
+        self._parts = parts
+        self._length = content_length
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", self.media_type.encode() if self.media_type else b"text/plain")]
+        if self._length is not None:
+            headers.append((b"content-length", str(self._length).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        async for part in self._parts:
+            if part is None:
+                return
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

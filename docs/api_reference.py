@@ -1,0 +1,103 @@
+"""Render the public API's signatures for docs/plugins/api.md (run by cog; see docs/cog.sh).
+
+Each name is shown as Python stubs read from the code itself: a class's docstring summary, its fields
+(dataclasses and pydantic models), properties and public methods with their signatures, so the page
+cannot drift from the code (``tests/docs/test_docs.py`` fails when it is stale).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from typing import Any
+
+import zen_core
+
+
+def _summary(obj: Any) -> str:
+    doc = inspect.getdoc(obj) or ""
+    first = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
+    return re.sub(r":\w+:`~?([^`]+)`", r"\1", first).replace("``", "`")
+
+
+def _annotation(value: Any) -> str:
+    text = value if isinstance(value, str) else getattr(value, "__name__", repr(value))
+    return str(text).replace("typing.", "").replace("collections.abc.", "")
+
+
+def _signature(fn: Any) -> str:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return "(...)"
+    return str(sig).replace("'", "")
+
+
+def _fields(cls: type) -> list[str]:
+    if dataclasses.is_dataclass(cls):
+        out = []
+        for f in dataclasses.fields(cls):
+            if f.name.startswith("_"):
+                continue
+            default = "" if f.default is dataclasses.MISSING else f" = {f.default!r}"
+            if f.default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+                default = " = ..."
+            out.append(f"    {f.name}: {_annotation(f.type)}{default}")
+        return out
+    model_fields = getattr(cls, "model_fields", None)
+    if isinstance(model_fields, dict):
+        out = []
+        for name, info in model_fields.items():
+            if name.startswith("_") or info.exclude:
+                continue
+            default = "" if info.is_required() else " = ..."
+            out.append(f"    {name}: {_annotation(info.annotation)}{default}")
+        return out
+    return []
+
+
+def _members(cls: type) -> list[str]:
+    lines: list[str] = []
+    for name, member in cls.__dict__.items():
+        if name.startswith("_") and name != "__init__":
+            continue
+        if name in ("model_config", "model_fields", "model_computed_fields"):
+            continue
+        if isinstance(member, property):
+            ret = _annotation(inspect.signature(member.fget).return_annotation) if member.fget else "Any"
+            lines.append(f"    @property\n    def {name}(self) -> {ret}: ...")
+        elif inspect.isfunction(member) or isinstance(member, (classmethod, staticmethod)):
+            fn = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+            if name == "__init__" and (dataclasses.is_dataclass(cls) or hasattr(cls, "model_fields")):
+                continue
+            prefix = "async def" if inspect.iscoroutinefunction(fn) else "def"
+            deco = "    @classmethod\n" if isinstance(member, classmethod) else ""
+            doc = _summary(fn)
+            body = f'\n        """{doc}"""' if doc else " ..."
+            lines.append(f"{deco}    {prefix} {name}{_signature(fn)}:{body}")
+    return lines
+
+
+def render(names: list[str]) -> str:
+    """Markdown for ``names`` (exports of ``zen_core``), in the given order."""
+    missing = [n for n in names if n not in zen_core.__all__]
+    if missing:
+        raise ValueError(f"not exported by zen_core: {missing}")
+    parts = []
+    for name in names:
+        obj = getattr(zen_core, name)
+        parts.append(f"### `{name}`\n")
+        summary = _summary(obj)
+        if summary:
+            parts.append(summary + "\n")
+        if inspect.isclass(obj):
+            bases = [b.__name__ for b in obj.__bases__ if b.__name__ not in ("object", "Generic", "ABC")]
+            head = f"class {name}({', '.join(bases)}):" if bases else f"class {name}:"
+            body = _fields(obj) + _members(obj)
+            parts.append("```python\n" + head + "\n" + ("\n".join(body) if body else "    ...") + "\n```\n")
+        elif callable(obj):
+            parts.append(f"```python\n{name}{_signature(obj)}\n```\n")
+        else:
+            parts.append(f"```python\n{name} = {obj!r}\n```\n")
+    return "\n".join(parts)
