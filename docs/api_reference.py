@@ -16,22 +16,56 @@ import zen_core
 
 
 def _summary(obj: Any) -> str:
-    doc = inspect.getdoc(obj) or ""
+    doc = inspect.cleandoc(obj.__doc__) if isinstance(getattr(obj, "__doc__", None), str) else ""
     first = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
     return re.sub(r":\w+:`~?([^`]+)`", r"\1", first).replace("``", "`")
 
 
 def _annotation(value: Any) -> str:
-    text = value if isinstance(value, str) else getattr(value, "__name__", repr(value))
-    return str(text).replace("typing.", "").replace("collections.abc.", "")
+    if value is inspect.Parameter.empty:
+        return ""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, type):
+        text = value.__name__
+    else:
+        text = repr(value)
+    return text.replace("typing.", "").replace("collections.abc.", "").replace("NoneType", "None")
 
 
 def _signature(fn: Any) -> str:
+    """``(a: int, *, b: str = 'x') -> bool`` with annotations as written in the code."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return "(...)"
-    return str(sig).replace("'", "")
+    params, star_done = [], False
+    for param in sig.parameters.values():
+        if param.kind is param.KEYWORD_ONLY and not star_done:
+            params.append("*")
+            star_done = True
+        if param.kind is param.VAR_POSITIONAL:
+            star_done = True
+        prefix = {param.VAR_POSITIONAL: "*", param.VAR_KEYWORD: "**"}.get(param.kind, "")
+        text = prefix + param.name
+        if param.annotation is not param.empty:
+            text += f": {_annotation(param.annotation)}"
+        if param.default is not param.empty:
+            text += f" = {param.default!r}"
+        params.append(text)
+    ret = f" -> {_annotation(sig.return_annotation)}" if sig.return_annotation is not sig.empty else ""
+    return f"({', '.join(params)}){ret}"
+
+
+def _class_vars(cls: type) -> list[str]:
+    """``ClassVar`` declarations (a tool's ``name``, ``description`` …)."""
+    out = []
+    for name, annotation in getattr(cls, "__annotations__", {}).items():
+        if "ClassVar" in str(annotation) and not name.startswith("_"):
+            shown = str(annotation).replace("ClassVar[", "", 1)[:-1]
+            default = getattr(cls, name, None)
+            out.append(f"    {name}: ClassVar[{shown}]" + (f" = {default!r}" if default is not None else ""))
+    return out
 
 
 def _fields(cls: type) -> list[str]:
@@ -54,7 +88,11 @@ def _fields(cls: type) -> list[str]:
             default = "" if info.is_required() else " = ..."
             out.append(f"    {name}: {_annotation(info.annotation)}{default}")
         return out
-    return []
+    return [  # plain classes: their annotated attributes
+        f"    {name}: {_annotation(annotation)}"
+        for name, annotation in getattr(cls, "__annotations__", {}).items()
+        if not name.startswith("_") and "ClassVar" not in str(annotation)
+    ]
 
 
 def _members(cls: type) -> list[str]:
@@ -69,8 +107,8 @@ def _members(cls: type) -> list[str]:
             lines.append(f"    @property\n    def {name}(self) -> {ret}: ...")
         elif inspect.isfunction(member) or isinstance(member, (classmethod, staticmethod)):
             fn = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
-            if name == "__init__" and (dataclasses.is_dataclass(cls) or hasattr(cls, "model_fields")):
-                continue
+            if name == "__init__" and not issubclass(cls, Exception):
+                continue  # Zen builds these for you (dataclass and pydantic fields are listed above)
             prefix = "async def" if inspect.iscoroutinefunction(fn) else "def"
             deco = "    @classmethod\n" if isinstance(member, classmethod) else ""
             doc = _summary(fn)
@@ -94,7 +132,7 @@ def render(names: list[str]) -> str:
         if inspect.isclass(obj):
             bases = [b.__name__ for b in obj.__bases__ if b.__name__ not in ("object", "Generic", "ABC")]
             head = f"class {name}({', '.join(bases)}):" if bases else f"class {name}:"
-            body = _fields(obj) + _members(obj)
+            body = _class_vars(obj) + _fields(obj) + _members(obj)
             parts.append("```python\n" + head + "\n" + ("\n".join(body) if body else "    ...") + "\n```\n")
         elif callable(obj):
             parts.append(f"```python\n{name}{_signature(obj)}\n```\n")

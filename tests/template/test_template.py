@@ -112,7 +112,7 @@ def test_render_parses_compiles_and_lints(
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert meta["project"]["name"] == slug
     assert meta["project"]["entry-points"]["zen"] == {entry: package}
-    assert meta["project"]["dependencies"] == ["zen-core>=0.1"]
+    assert meta["project"]["dependencies"] == ["zen-core>=0.2,<0.3"]
     assert set(meta["project"]["optional-dependencies"]) == {"test", "dev"}
     description = inputs.get("description", "A Zen tool that asks another model about a piece of text.")
     assert meta["project"]["description"] == description

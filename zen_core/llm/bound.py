@@ -33,11 +33,13 @@ class Model:
     """
 
     __slots__ = ("_service", "config", "requested")
+    #: The full configuration (the ``models.yaml`` entry, filled in from LiteLLM's model info).
+    config: ModelConfig
+    #: The name or alias the caller used.
+    requested: str
 
     def __init__(self, config: ModelConfig, requested: str, service: LLMService) -> None:
-        #: The full configuration (``models.yaml`` entry, filled in from LiteLLM's model info).
         self.config = config
-        #: The name or alias the caller used.
         self.requested = requested
         self._service = service
 

@@ -11,16 +11,14 @@ Configured by a ``gateway.yaml`` in the Zen config dir::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from zen_core import hookimpl
-from zen_core.llm.models import ModelConfig, ModelSource
+from zen_core import ModelConfig, ModelSource, Settings, hookimpl
 
 
 class GatewaySource:
     name = "gateway"
 
-    def load(self, settings: Any) -> list[ModelConfig]:
+    def load(self, settings: Settings) -> list[ModelConfig]:
         config = settings.get("gateway") or {}
         if not config.get("url"):
             return []

@@ -22,10 +22,11 @@ class HaikuTool(Tool[HaikuRequest]):
     annotations = ToolAnnotations(title="Haiku", read_only=True, open_world=True)
 
     async def execute(self, request: HaikuRequest, ctx: ToolContext) -> ToolResponse:
-        await ctx.report_progress(0, 1, f"asking {request.model}")
+        model = await ctx.llm.model(request.model)  # unknown, unavailable or not allowed: a clear error
+        await ctx.report_progress(0, 1, f"asking {model.name}")
         system = ctx.prompt("system", "You write one haiku: three lines, 5-7-5 syllables.")
         completion = await ctx.llm.complete(
-            request.model,
+            model,
             [{"role": "system", "content": system}, {"role": "user", "content": request.topic}],
             temperature=0.9,
         )
