@@ -10,6 +10,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import zen_core
@@ -26,6 +30,8 @@ def _annotation(value: Any) -> str:
         return ""
     if isinstance(value, str):
         text = value
+    elif hasattr(value, "__forward_arg__"):
+        text = value.__forward_arg__
     elif isinstance(value, type):
         text = value.__name__
     else:
@@ -117,6 +123,20 @@ def _members(cls: type) -> list[str]:
     return lines
 
 
+def _formatted(code: str) -> str:
+    """``code`` as ``ruff format`` writes it (the project's style; the docs are checked with it too)."""
+    ruff = Path(sys.executable).with_name("ruff")
+    command = str(ruff) if ruff.exists() else shutil.which("ruff") or "ruff"
+    done = subprocess.run(
+        [command, "format", "--line-length", "120", "--stdin-filename", "api.py", "-"],
+        input=code,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
 def render(names: list[str]) -> str:
     """Markdown for ``names`` (exports of ``zen_core``), in the given order."""
     missing = [n for n in names if n not in zen_core.__all__]
@@ -133,7 +153,7 @@ def render(names: list[str]) -> str:
             bases = [b.__name__ for b in obj.__bases__ if b.__name__ not in ("object", "Generic", "ABC")]
             head = f"class {name}({', '.join(bases)}):" if bases else f"class {name}:"
             body = _class_vars(obj) + _fields(obj) + _members(obj)
-            parts.append("```python\n" + head + "\n" + ("\n".join(body) if body else "    ...") + "\n```\n")
+            parts.append("```python\n" + _formatted(head + "\n" + ("\n".join(body) if body else "    ...")) + "```\n")
         elif callable(obj):
             parts.append(f"```python\n{name}{_signature(obj)}\n```\n")
         else:
