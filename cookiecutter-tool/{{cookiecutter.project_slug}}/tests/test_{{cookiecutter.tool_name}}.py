@@ -24,6 +24,7 @@ async def test_tool_is_served_with_its_schema(zen_env: dict[str, str]) -> None:
         schema = tools[TOOL].input_schema
         assert schema["required"] == ["text"]
         assert set(schema["properties"]) == {"text", "model"}
+        assert "description" not in schema and "title" not in schema  # the docstring costs agents no tokens
 
         missing = await client.call_tool(TOOL, {})
         assert missing.is_error is True
