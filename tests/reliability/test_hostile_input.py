@@ -157,7 +157,8 @@ def test_oversized_arguments_are_refused_naming_the_limit(client: tuple[LoopThre
         (lambda root: str(root / ".." / ".." / "etc" / "passwd"), "outside"),
         (lambda root: "/proc/self/environ", "outside"),
         (lambda root: str(root / ".env"), "secret"),
-        (lambda root: str(Path.home() / ".ssh" / "id_rsa"), ""),
+        (lambda root: str(Path.home() / ".ssh" / "id_rsa"), "secret file (matches 'id_rsa')"),
+        (lambda root: "/etc/hostname", "outside the allowed roots"),
     ],
 )
 def test_path_traversal_and_secret_files_are_refused(

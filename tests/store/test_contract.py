@@ -103,15 +103,15 @@ async def test_max_turns_is_enforced_atomically(make_store: StoreFactory) -> Non
 
 
 async def test_ttl_expiry_and_refresh_on_append(make_store: StoreFactory) -> None:
-    threads = (await make_store(ttl_seconds=1.2)).threads
+    threads = (await make_store(ttl_seconds=1.5)).threads
     thread = await threads.create("chat", turns=[user("hello")])
-    await asyncio.sleep(0.7)
+    await asyncio.sleep(0.9)
     await threads.add_turn(thread.id, assistant("hi"))  # restarts the clock
-    await asyncio.sleep(0.6)  # 1.3 s after creation, 0.6 s after the append: still alive
+    await asyncio.sleep(0.9)  # 1.8 s after creation (0.3 s past its first expiry), 0.9 s after the append
     assert len((await threads.get(thread.id)).turns) == 2
     assert [s.id for s in await threads.list_threads()] == [thread.id]
 
-    await asyncio.sleep(1.3)
+    await asyncio.sleep(1.6)
     with pytest.raises(ThreadNotFound, match="expired"):
         await threads.get(thread.id)
     with pytest.raises(ThreadNotFound):
