@@ -29,7 +29,7 @@ serve: $(VENV)/.installed
 
 ## Install test dependencies (and redis-server if missing), then lint, type-check and run all tests.
 test: $(VENV)/.installed-test
-	bash .ci/ensure-redis.sh
+	bash .ci/ensure-tools.sh
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
@@ -39,7 +39,7 @@ test: $(VENV)/.installed-test
 
 ## Run every benchmark against the loopback fake LLM; prints one table, writes bench/results.json.
 bench: $(VENV)/.installed-test
-	bash .ci/ensure-redis.sh
+	bash .ci/ensure-tools.sh
 	$(BIN)/python -m bench
 
 docs: $(VENV)/.installed-test
