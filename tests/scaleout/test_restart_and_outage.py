@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -63,3 +64,36 @@ async def test_redis_outage_is_a_clear_error_and_service_recovers(
                 )
                 assert after.is_error is False, after.content[0].text
             assert server.process is not None and server.process.poll() is None
+
+
+@pytest.mark.redis
+@pytest.mark.zen_plugins("zen-tool-chat", "zen-tool-consensus")
+async def test_an_answer_paid_for_is_returned_when_redis_fails_after_the_model_answered(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
+    slow = fake_llm.model("slow", text="the paid answer", latency_s=1.5)
+    zen_config.write("models.yaml", {"models": {"slow": fake_llm.entry(slow)}})
+    zen_config.write("limits.yaml", {"llm": {"num_retries": 0}, "cache": {"enabled": False}})
+    with RedisServer() as redis:
+        async with HTTPServerProcess({**zen_env, "ZEN_REDIS_URL": redis.url}) as server:
+            async with http_client(server.url) as client:
+                for index, (tool, arguments) in enumerate(
+                    (
+                        ("chat", {"prompt": "worth paying for?", "model": "slow"}),
+                        (
+                            "consensus",
+                            {"prompt": "worth it?", "models": ["slow", "slow"], "enable_cross_feedback": False},
+                        ),
+                    )
+                ):
+                    if index:
+                        redis.start()  # back up, on the same port, for the next tool
+                    call = asyncio.ensure_future(client.call_tool(tool, arguments))
+                    await asyncio.sleep(0.7)  # the model is answering: Redis goes down before the answer is stored
+                    redis.stop()
+                    result: Any = await call
+                    assert result.is_error is False, result.content[0].text
+                    text = result.content[0].text
+                    assert "the paid answer" in text
+                    assert "is redis-server running?" in text  # says why it could not be kept
+    assert fake_llm.calls(slow) == 3
