@@ -37,6 +37,8 @@ class Services:
         self.after_llm_ready: Callable[[], None] | None = None
         #: The plugins of this process as ``zen plugins --json`` lists them (set by the host).
         self.plugins: list[dict[str, Any]] = []
+        #: Tools installed but not offered, with why (set by the host).
+        self.withheld_tools: dict[str, str] = {}
 
     @cached_property
     def models(self) -> ModelRegistry:

@@ -51,6 +51,11 @@ class ListModelsTool(Tool[NoArguments]):
         if unavailable:
             lines.append(f"Unavailable ({len(unavailable)}):")
             lines += [f"- {name}: {reason}" for name, reason in unavailable.items()]
+        withheld = dict(ctx.server.withheld_tools)
+        if withheld:
+            listing["tools_not_offered"] = withheld
+            lines.append(f"Tools not offered ({len(withheld)}):")
+            lines += [f"- {name}: {reason}" for name, reason in sorted(withheld.items())]
         return ToolResponse(data=listing, text="\n".join(lines))
 
 

@@ -48,6 +48,8 @@ class ServerInfo:
 
     version: str
     plugins: Sequence[Mapping[str, Any]] = ()
+    #: Tools installed but not offered, with why (see ``Tool.unavailable_reason``).
+    withheld_tools: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

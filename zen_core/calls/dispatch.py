@@ -143,7 +143,7 @@ class Dispatcher:
             files=Files(policy),
             plugin_settings=plugin_settings,
             logger=logging.getLogger(f"zen.tool.{name}"),
-            server=ServerInfo(version=__version__, plugins=services.plugins),
+            server=ServerInfo(version=__version__, plugins=services.plugins, withheld_tools=services.withheld_tools),
             usage=usage,
             progress_callback=progress,
             max_output_tokens=_max_output_tokens(),
@@ -161,6 +161,12 @@ class Dispatcher:
         request_id: str | None = None,
     ) -> ToolResponse:
         registered = self.tools.get(name)
+        withheld = self.services.withheld_tools.get(name)
+        if registered is None and withheld:
+            return error_response(
+                f"Tool '{name}' is not offered by this server: {withheld}. listmodels shows the models configured.",
+                code="tool_not_offered",
+            )
         if registered is None:
             known = ", ".join(sorted(self.tools)) or "none"
             return error_response(

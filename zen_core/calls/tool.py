@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -16,6 +17,9 @@ from pydantic.json_schema import SkipJsonSchema
 from zen_core.calls.context import ProgressCallback, ToolContext
 from zen_core.calls.schema import compact_schema
 from zen_core.errors import ToolError
+
+if TYPE_CHECKING:
+    from zen_core.llm.models import ModelConfig
 
 __all__ = ["ProgressCallback", "Tool", "ToolAnnotations", "ToolError", "ToolRequest", "ToolResponse"]
 
@@ -80,6 +84,12 @@ class Tool(ABC, Generic[RequestT]):
     @abstractmethod
     async def execute(self, request: RequestT, ctx: ToolContext) -> ToolResponse:
         """Run the tool. Raise :class:`ToolError` for failures the agent should read."""
+
+    def unavailable_reason(self, models: Sequence[ModelConfig]) -> str | None:
+        """Why this tool is not offered with these usable ``models`` (``None``: it is). Checked once at
+        start-up; a tool withheld this way is absent from ``tools/list``, and ``listmodels`` says why.
+        Override it for a tool that needs a kind of model (say, one with web search)."""
+        return None
 
     def input_schema(self) -> dict[str, Any]:
         """The MCP ``inputSchema``: the request model's JSON schema, compacted (no titles, no docstring)."""

@@ -76,7 +76,7 @@ class ZenHost:
         ]
         self.services = Services(self.settings, sources)
         self.services.plugins = [info.as_dict() for info in self.loader.infos.values()]
-        self.services.models  # noqa: B018 - validate model config now: alias conflicts fail at start-up
+        self.services.withheld_tools = self._withhold_tools()  # also validates the model config now
         strict = strict if strict is not None else env.get("ZEN_STRICT_PLUGINS", "") not in ("", "0", "false")
         if strict and self.loader.errors():
             problems = "; ".join(f"{name}: {err}" for name, err in self.loader.errors().items())
@@ -133,6 +133,21 @@ class ZenHost:
 
     def _collect_middleware(self) -> None:
         self.middleware = [mw for _, mw in self._collect("register_middleware", _check_middleware)]
+
+    def _withhold_tools(self) -> dict[str, str]:
+        """Take out the tools whose ``unavailable_reason`` says they cannot work with the usable models."""
+        usable = self.services.models.available()  # alias conflicts in the model config fail here
+        withheld: dict[str, str] = {}
+        for name, entry in list(self.tools.items()):
+            try:
+                reason = entry.tool.unavailable_reason(usable)
+            except Exception as exc:
+                reason = f"its availability check failed: {type(exc).__name__}: {exc}"
+                self._fail(entry.plugin, f"tool '{name}': {reason}")
+            if reason:
+                withheld[name] = reason
+                del self.tools[name]
+        return withheld
 
     def dispatcher(self) -> Dispatcher:
         """A dispatcher for this host's tools, through its middleware."""
