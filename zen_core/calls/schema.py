@@ -1,5 +1,5 @@
-"""A tool's MCP ``inputSchema`` from its request model, compacted: every schema token costs the agent
-context on every turn, so what adds nothing for the model reading it is dropped.
+"""A tool's MCP ``inputSchema`` and ``outputSchema`` from its pydantic models, compacted: every token of
+``tools/list`` costs the agent context, so what adds nothing for the model reading it is dropped.
 
 Dropped: pydantic's ``title`` s, the request class's docstring (write docs for people elsewhere), ``null``
 defaults, and the ``null`` branch of optional fields (``anyOf: [X, null]`` becomes ``X``: leaving an optional
@@ -43,3 +43,39 @@ def _compact(node: Any) -> Any:
         elif len(kept) < len(options):
             out["anyOf"] = kept
     return out
+
+
+#: JSON types a summary keeps (anything else, such as a nested model, is an ``object``).
+_JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
+
+
+def output_schema(data_schema: dict[str, Any]) -> dict[str, Any]:
+    """The ``outputSchema`` of a tool whose ``data`` has ``data_schema``: Zen's result envelope (``status``,
+    ``data``; ``metadata`` and ``request_id`` too, unlisted) around the data's required fields and their JSON
+    types. Optional fields and descriptions are left out: clients check results with it, and every byte of
+    it is in ``tools/list``."""
+    return {
+        "type": "object",
+        "properties": {"status": {"type": "string"}, "data": summarize(data_schema)},
+        "required": ["status", "data"],
+    }
+
+
+def summarize(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object schema reduced to its required fields and their JSON types."""
+    required = list(schema.get("required", []))
+    props = {name: {"type": _types(schema["properties"][name])} for name in required}
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+def _types(prop: dict[str, Any]) -> str | list[str]:
+    found: list[str] = []
+    for option in prop.get("anyOf", [prop]):
+        kind = option.get("type", "object")  # a $ref is a nested model: an object
+        for name in kind if isinstance(kind, list) else [kind]:
+            if name in _JSON_TYPES and name not in found:
+                found.append(name)
+    return found[0] if len(found) == 1 else found or "object"

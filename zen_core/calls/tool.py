@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from zen_core.calls.context import ProgressCallback, ToolContext
-from zen_core.calls.schema import compact_schema
+from zen_core.calls.schema import compact_schema, output_schema
 from zen_core.errors import ToolError
 
 if TYPE_CHECKING:
@@ -80,6 +80,12 @@ class Tool(ABC, Generic[RequestT]):
     annotations: ClassVar[ToolAnnotations] = ToolAnnotations()
     #: Text of the MCP prompt (``/zen:<name>``) offered for this tool; ``None`` for a generic one.
     prompt_template: ClassVar[str | None] = None
+    #: The pydantic model of ``ToolResponse.data`` on success: clients get it as the ``outputSchema``
+    #: (a summary: field types and required fields) and check results against it.
+    output_model: ClassVar[type[BaseModel] | None] = None
+    #: For a tool whose results can be long: the size (characters) up to which Claude Code shows a
+    #: result inline (``_meta["anthropic/maxResultSizeChars"]``; it caps at 500,000).
+    max_result_chars: ClassVar[int | None] = None
 
     @abstractmethod
     async def execute(self, request: RequestT, ctx: ToolContext) -> ToolResponse:
@@ -94,3 +100,9 @@ class Tool(ABC, Generic[RequestT]):
     def input_schema(self) -> dict[str, Any]:
         """The MCP ``inputSchema``: the request model's JSON schema, compacted (no titles, no docstring)."""
         return compact_schema(self.request_model.model_json_schema())
+
+    def output_schema(self) -> dict[str, Any] | None:
+        """The MCP ``outputSchema`` (``None`` without an ``output_model``)."""
+        if self.output_model is None:
+            return None
+        return output_schema(self.output_model.model_json_schema())

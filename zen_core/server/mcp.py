@@ -21,11 +21,14 @@ INSTRUCTIONS = (
 
 def mcp_tool(tool: Tool[Any]) -> types.Tool:
     ann = tool.annotations
+    meta = {"anthropic/maxResultSizeChars": tool.max_result_chars} if tool.max_result_chars else None
     return types.Tool(
         name=tool.name,
         title=ann.title,
         description=tool.description,
         input_schema=tool.input_schema(),
+        output_schema=tool.output_schema(),
+        _meta=meta,
         annotations=types.ToolAnnotations(
             title=ann.title,
             read_only_hint=ann.read_only,

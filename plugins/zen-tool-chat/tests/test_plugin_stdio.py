@@ -15,16 +15,21 @@ async def tool_names(client: Any) -> set[str]:
     return {tool.name for tool in (await client.list_tools()).tools}
 
 
-async def test_chat_over_stdio(zen_env: dict[str, str], zen_config: Any, fake_llm: Any) -> None:
+@pytest.mark.parametrize("era", [{"mode": "legacy"}, {}], ids=["legacy", "2026-07-28"])
+async def test_chat_over_stdio(zen_env: dict[str, str], zen_config: Any, fake_llm: Any, era: dict[str, Any]) -> None:
     name = fake_llm.model("stdio", text="answer over stdio")
     zen_config.write("models.yaml", {"models": {"buddy": fake_llm.entry(name, context_window=8000)}})
     zen_config.write("limits.yaml", {"llm": {"num_retries": 0}, "cache": {"enabled": False}})
     zen_config.write("chat.yaml", {"plugins": {"zen-tool-chat": {"default_model": "buddy"}}})
-    async with stdio_client(zen_env) as client:
+    async with stdio_client(zen_env, **era) as client:
         tools = (await client.list_tools()).tools
         chat = next(t for t in tools if t.name == "chat")
         assert "prompt" in chat.input_schema["properties"]
         assert chat.input_schema["additionalProperties"] is False
+        # the whole answer is in structuredContent (Claude Code shows the model only that), and says so
+        assert chat.output_schema["properties"]["data"]["required"] == ["answer", "continuation_id"]
+        assert chat.meta == {"anthropic/maxResultSizeChars": 100_000}
+        assert chat.annotations is not None and chat.annotations.read_only_hint is True
         result = await client.call_tool("chat", {"prompt": "hello?"})  # model from plugins.zen-tool-chat
     assert not result.is_error, result.content
     body = result.structured_content["data"]

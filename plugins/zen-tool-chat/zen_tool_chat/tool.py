@@ -29,6 +29,7 @@ from zen_tool_chat.paging import (
 )
 from zen_tool_chat.prompts import SYSTEM
 from zen_tool_chat.request import REASONING_EFFORT, ChatRequest
+from zen_tool_chat.result import ChatResult
 
 TOOL = "chat"
 #: Progress notifications: at most one per interval, unless this many new characters arrived.
@@ -46,6 +47,8 @@ class ChatTool(Tool[ChatRequest]):
     )
     request_model = ChatRequest
     annotations = ToolAnnotations(title="Chat with another model", read_only=True, open_world=True)
+    output_model = ChatResult
+    max_result_chars = 100_000
     prompt_template: ClassVar[str | None] = (
         "Use the `chat` tool of the zen MCP server to get a second opinion: {request}"
     )
