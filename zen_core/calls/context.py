@@ -8,17 +8,15 @@ by forgetting a check.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zen_core.calls.progress import CallProgress
 from zen_core.context.access import Files
 from zen_core.llm.bound import LLM
 from zen_core.llm.usage import UsageRecord
 from zen_core.store.view import Threads
-
-#: ``await progress(done, total, message)``: sends one MCP progress notification.
-ProgressCallback = Callable[[float, "float | None", "str | None"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,8 @@ class ToolContext:
     usage: list[UsageRecord] = field(default_factory=list)
     #: Free-form values middleware shares with later middleware and the tool.
     state: dict[str, Any] = field(default_factory=dict)
-    progress_callback: ProgressCallback | None = None
+    #: The call's progress notifications (the tool's, and the heartbeat while it is quiet).
+    progress: CallProgress = field(default_factory=lambda: CallProgress(None, "tool"))
     #: Largest result the client accepts, in tokens (from ``MAX_MCP_OUTPUT_TOKENS``), if known.
     max_output_tokens: int | None = None
     #: The user's prompt overrides for this tool: the ``prompts.<tool>`` section of the configuration.
@@ -98,10 +97,12 @@ class ToolContext:
         """Report a model call made without ``ctx.llm`` (e.g. by a CLI sub-agent), for logs and metrics."""
         self.usage.append(record)
 
+    @property
+    def wants_progress(self) -> bool:
+        """Whether the client asked for progress notifications (worth streaming an answer as progress)."""
+        return self.progress.enabled
+
     async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
-        """Send an MCP progress notification (a no-op when the client did not ask for progress)."""
-        if self.progress_callback is not None:
-            try:
-                await self.progress_callback(progress, total, message)
-            except Exception:  # a client that went away must not fail the tool
-                self.logger.debug("progress notification failed", exc_info=True)
+        """Send an MCP progress notification (a no-op when the client did not ask for progress). A short
+        one-line ``message`` names the stage, which the heartbeat repeats while the tool is quiet."""
+        await self.progress.report(progress, total, message)

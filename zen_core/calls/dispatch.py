@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from zen_core.calls.context import Caller, ServerInfo, ToolContext
 from zen_core.calls.middleware import Middleware, ToolCall, build_chain
-from zen_core.calls.tool import ProgressCallback, Tool, ToolResponse
+from zen_core.calls.progress import CallProgress, ProgressCallback
+from zen_core.calls.tool import Tool, ToolResponse
 from zen_core.context.access import Files
 from zen_core.context.policy import file_policy
 from zen_core.errors import ToolError
@@ -122,12 +123,14 @@ class Dispatcher:
         plugin_settings = services.settings.plugin(registered.distribution or registered.plugin)
         trace_id = uuid.uuid4().hex
         usage: list[Any] = []
+        tracker = CallProgress(progress, name, float(services.settings.get("server.progress_interval_s", 10.0)))
         scope = CallScope(
             trace_id=trace_id,
             key_name=caller.key_name,
             allowed_models=caller.allowed_models,
             default_model=str(plugin_settings["default_model"]) if plugin_settings.get("default_model") else None,
             record=usage.append,
+            in_flight=tracker.in_flight,
         )
         policy = file_policy(
             services.settings, transport="stdio" if caller.is_local else "http", key_roots=caller.file_roots
@@ -145,7 +148,7 @@ class Dispatcher:
             logger=logging.getLogger(f"zen.tool.{name}"),
             server=ServerInfo(version=__version__, plugins=services.plugins, withheld_tools=services.withheld_tools),
             usage=usage,
-            progress_callback=progress,
+            progress=tracker,
             max_output_tokens=_max_output_tokens(),
             prompt_overrides=prompts if isinstance(prompts, Mapping) else {},
         )
@@ -180,7 +183,8 @@ class Dispatcher:
             return error_response(exc.message, code=exc.code, details=exc.details)
         call = ToolCall(registered.tool, dict(arguments or {}), ctx, dict(headers or {}), self.services.settings)
         try:
-            response = await self._chain(call)
+            async with ctx.progress.beating():
+                response = await self._chain(call)
         except ToolError as exc:
             response = error_response(exc.message, code=exc.code, details=exc.details)
         except Exception as exc:  # a failing middleware

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from zen_core.calls.context import ProgressCallback, ToolContext
+from zen_core.calls.context import ToolContext
+from zen_core.calls.progress import ProgressCallback
 from zen_core.calls.schema import compact_schema, output_schema
 from zen_core.errors import ToolError
 

@@ -8,7 +8,9 @@ nothing below it needs to know which tool call is running.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections import Counter
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +94,8 @@ class CallScope:
     #: The calling tool's ``default_model`` plugin setting, if any (before the global ``default_model``).
     default_model: str | None = None
     record: UsageSink | None = None
+    #: Models answering right now, by requested name (for the call's progress heartbeat).
+    in_flight: Counter[str] | None = None
 
 
 class LLM:
@@ -192,7 +196,8 @@ class LLM:
         resolved = await self._resolved(model)
         started = time.perf_counter()
         try:
-            completion = await self._service.complete(resolved.config, messages, **self._options(options))
+            with self._answering(resolved.requested):
+                completion = await self._service.complete(resolved.config, messages, **self._options(options))
         except Exception as exc:
             self._record(UsageRecord.failed(resolved.requested, started, exc))
             raise
@@ -212,8 +217,9 @@ class LLM:
             started = time.perf_counter()
             inner = self._service.stream(resolved.config, messages, **self._options(options))
             try:
-                async for delta in inner:
-                    yield delta
+                with self._answering(resolved.requested):
+                    async for delta in inner:
+                        yield delta
             except Exception as exc:
                 self._record(UsageRecord.failed(resolved.requested, started, exc))
                 raise
@@ -229,6 +235,21 @@ class LLM:
         if self._scope.trace_id:
             options = {**options, "metadata": {**(options.get("metadata") or {}), "zen_trace_id": self._scope.trace_id}}
         return options
+
+    @contextmanager
+    def _answering(self, model: str) -> Iterator[None]:
+        """Count ``model`` as answering (for the progress heartbeat) while the block runs."""
+        counter = self._scope.in_flight
+        if counter is None:
+            yield
+            return
+        counter[model] += 1
+        try:
+            yield
+        finally:
+            counter[model] -= 1
+            if counter[model] <= 0:
+                del counter[model]
 
     def _record(self, record: UsageRecord) -> None:
         if self._scope.record is not None:

@@ -120,7 +120,7 @@ class ChatTool(Tool[ChatRequest]):
             "timeout_s": request.timeout_s,
             "metadata": {"tool": TOOL},
         }
-        if ctx.progress_callback is None:
+        if not ctx.wants_progress:
             return await ctx.llm.complete(model, messages, **kwargs)
         stream = ctx.llm.stream(model, messages, **kwargs)
         parts: list[str] = []
