@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 RefusalKind = Literal[
+    "invalid",
     "relative",
     "outside_roots",
     "symlink_escape",
@@ -128,6 +129,10 @@ SECRET_SUFFIXES = (
 )
 
 _SNIFF_BYTES = 8192
+#: Longest path accepted (characters, and bytes once encoded), as Linux's PATH_MAX.
+MAX_PATH_CHARS = 4096
+#: Longest file or directory name (bytes), as Linux's NAME_MAX.
+MAX_NAME_BYTES = 255
 DEFAULT_MAX_FILE_BYTES = 5_000_000
 DEFAULT_MAX_FILES = 1000
 
@@ -239,6 +244,31 @@ def _is_binary(path: Path) -> bool:
 
 
 # -- resolution --------------------------------------------------------------------------------
+def _invalid(raw: str) -> str | None:
+    """What makes ``raw`` unusable as a path (``None`` when nothing does)."""
+    if not raw:
+        return "empty path; pass the absolute path of a file or directory"
+    if "\x00" in raw:
+        return "contains a NUL byte (\\x00), which no file path can hold; check how the path was built"
+    if len(raw) > MAX_PATH_CHARS:
+        return f"too long ({len(raw):,} characters; a path has at most {MAX_PATH_CHARS:,})"
+    try:
+        encoded = os.fsencode(raw)
+    except UnicodeEncodeError:
+        return "not valid text (contains an unpaired surrogate character)"
+    if len(encoded) > MAX_PATH_CHARS:
+        return f"too long ({len(encoded):,} bytes encoded; a path has at most {MAX_PATH_CHARS:,})"
+    if any(len(part) > MAX_NAME_BYTES for part in encoded.split(b"/")):
+        return f"a file or directory name in it is longer than {MAX_NAME_BYTES} bytes, the file system's limit"
+    return None
+
+
+def _shown(raw: str) -> str:
+    """``raw`` fit to show in a message: control characters escaped, long paths shortened in the middle."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
+    return text if len(text) <= 240 else f"{text[:160]}…{text[-60:]}"
+
+
 class _Resolver:
     def __init__(
         self,
@@ -264,6 +294,10 @@ class _Resolver:
 
     def check(self, raw: str, requested: bool) -> Path | None:
         """The real path of ``raw`` when it may be read, else ``None`` (after recording why)."""
+        invalid = _invalid(raw)
+        if invalid:
+            self.refuse(_shown(raw), invalid, "invalid", requested)
+            return None
         if not os.path.isabs(raw):
             self.refuse(
                 raw, "not an absolute path; pass the full path (e.g. /home/me/project/file.py)", "relative", requested
@@ -279,7 +313,7 @@ class _Resolver:
                 requested,
             )
             return None
-        real = Path(os.path.realpath(given))
+        real = Path(os.path.realpath(raw))  # not of ``given``: ``link/..`` is the parent of link's target
         if not _inside(real, self.roots):
             if real != given and _inside(given, self.roots):
                 self.refuse(
@@ -309,6 +343,13 @@ class _Resolver:
         return real
 
     def add(self, raw: str) -> None:
+        try:
+            self.add_checked(raw)
+        except (OSError, ValueError) as exc:  # a last resort: refusing is always better than failing the call
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.refuse(_shown(raw), f"cannot read: {reason}", "unreadable", True)
+
+    def add_checked(self, raw: str) -> None:
         real = self.check(raw, requested=True)
         if real is None:
             return

@@ -1,0 +1,137 @@
+"""resolve_paths: invalid paths, containment, denied paths and the skipped-files listing (real files in tmp_path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zen_core.context.files import RefusedPath, resolve_paths
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    base = tmp_path / "root"
+    base.mkdir()
+    return base.resolve()
+
+
+def kinds(refused: list[RefusedPath]) -> dict[str, str]:
+    return {r.path: r.kind for r in refused}
+
+
+# -- invalid paths -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("{root}/a\x00b.py", "NUL"),
+        ("", "empty"),
+        ("/" + "d/" * 2100 + "f.py", "4,096"),
+        ("{root}/" + "n" * 300 + ".py", "255"),
+    ],
+    ids=["nul", "empty", "overlong", "long-component"],
+)
+def test_invalid_paths_are_refused_not_raised(root: Path, raw: str, words: str) -> None:
+    (root / "ok.py").write_text("ok = 1\n")
+    path = raw.format(root=root)
+    accepted, refused = resolve_paths([path, str(root / "ok.py")], allowed_roots=[root])
+    assert accepted == [root / "ok.py"]
+    [refusal] = refused
+    assert refusal.kind == "invalid"
+    assert refusal.requested
+    assert words in refusal.reason
+    assert "\x00" not in refusal.reason
+    assert len(refusal.path) <= 300  # an overlong path is shown shortened
+
+
+def test_invalid_path_inside_an_expanded_directory_never_raises(root: Path) -> None:
+    project = root / "p"
+    project.mkdir()
+    (project / "a.py").write_text("a = 1\n")
+    accepted, refused = resolve_paths([str(project), "x\x00"], allowed_roots=[root])
+    assert accepted == [project / "a.py"]
+    assert kinds(refused) == {"x\\x00": "invalid"}
+
+
+# -- containment -------------------------------------------------------------------------------
+def test_root_is_not_a_string_prefix_of_its_neighbour(tmp_path: Path) -> None:
+    """A containment check by string prefix would admit /tmp/x/ab/file for root /tmp/x/a."""
+    base = tmp_path.resolve() / "x"
+    (base / "a").mkdir(parents=True)
+    (base / "ab").mkdir()
+    inside, neighbour = base / "a" / "file", base / "ab" / "file"
+    inside.write_text("in\n")
+    neighbour.write_text("out\n")
+    accepted, refused = resolve_paths([str(inside), str(neighbour)], allowed_roots=[base / "a"])
+    assert accepted == [inside]
+    assert kinds(refused) == {str(neighbour): "outside_roots"}
+
+
+def test_root_given_with_a_trailing_slash_is_not_a_prefix_either(tmp_path: Path) -> None:
+    base = tmp_path.resolve() / "x"
+    (base / "a").mkdir(parents=True)
+    (base / "a-evil").mkdir()
+    (base / "a-evil" / "f.py").write_text("evil\n")
+    accepted, refused = resolve_paths([str(base / "a-evil" / "f.py")], allowed_roots=[f"{base / 'a'}/"])
+    assert accepted == []
+    assert [r.kind for r in refused] == ["outside_roots"]
+
+
+def test_dotdot_segments_are_resolved_before_the_root_check(root: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("outside\n")
+    (root / "sub").mkdir()
+    (root / "sub" / "in.py").write_text("in\n")
+    escaping = f"{root}/sub/../../secret.txt"
+    staying = f"{root}/sub/../sub/./in.py"
+    accepted, refused = resolve_paths([escaping, staying], allowed_roots=[root])
+    assert accepted == [root / "sub" / "in.py"]
+    assert kinds(refused) == {escaping: "outside_roots"}
+
+
+def test_dotdot_through_a_symlinked_directory_follows_the_link(root: Path, tmp_path: Path) -> None:
+    """``link/..`` is the link target's parent (as the kernel resolves it), not the directory holding the link."""
+    deep = tmp_path / "elsewhere" / "deep"
+    deep.mkdir(parents=True)
+    (tmp_path / "elsewhere" / "loot.txt").write_text("outside\n")
+    (root / "link").symlink_to(deep, target_is_directory=True)
+    (root / "loot.txt").write_text("inside\n")
+    path = f"{root}/link/../loot.txt"
+    accepted, refused = resolve_paths([path], allowed_roots=[root])
+    assert accepted == []
+    assert kinds(refused) == {path: "symlink_escape"}
+    assert str((tmp_path / "elsewhere" / "loot.txt").resolve()) in refused[0].reason
+
+
+def test_symlink_chain_leaving_the_root_is_refused(root: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("outside\n")
+    (root / "hop2").symlink_to(outside)
+    (root / "hop1").symlink_to(root / "hop2")
+    accepted, refused = resolve_paths([str(root / "hop1")], allowed_roots=[root])
+    assert accepted == []
+    assert kinds(refused) == {str(root / "hop1"): "symlink_escape"}
+    assert str(outside.resolve()) in refused[0].reason
+
+
+def test_symlinked_directory_inside_an_expanded_tree_is_not_entered(root: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "loot.py").write_text("outside\n")
+    project = root / "p"
+    project.mkdir()
+    (project / "a.py").write_text("a\n")
+    (project / "door").symlink_to(elsewhere, target_is_directory=True)
+    accepted, refused = resolve_paths([str(project)], allowed_roots=[root])
+    assert accepted == [project / "a.py"]
+    assert refused == []
+
+
+def test_root_that_is_a_symlink_is_resolved(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "f.py").write_text("f\n")
+    alias = tmp_path / "alias"
+    alias.symlink_to(real, target_is_directory=True)
+    accepted, refused = resolve_paths([str(alias / "f.py")], allowed_roots=[alias])
+    assert accepted == [(real / "f.py").resolve()]
+    assert refused == []
