@@ -135,3 +135,103 @@ def test_root_that_is_a_symlink_is_resolved(tmp_path: Path) -> None:
     accepted, refused = resolve_paths([str(alias / "f.py")], allowed_roots=[alias])
     assert accepted == [(real / "f.py").resolve()]
     assert refused == []
+
+
+# -- denied paths ------------------------------------------------------------------------------
+DENIED = "Zen's own data directory; never readable through tools"
+
+
+@pytest.fixture
+def data(root: Path) -> Path:
+    """A denied directory inside the allowed root, with files that would otherwise be accepted."""
+    directory = root / "zen-data"
+    directory.mkdir()
+    (directory / "threads.db").write_text("conversation\n")
+    (directory / "notes.md").write_text("notes\n")
+    return directory
+
+
+def test_named_file_in_a_denied_directory_is_refused_with_the_given_reason(root: Path, data: Path) -> None:
+    path = str(data / "notes.md")
+    accepted, refused = resolve_paths([path], allowed_roots=[root], denied=[(data, DENIED)])
+    assert accepted == []
+    assert kinds(refused) == {path: "denied"}
+    assert refused[0].reason == DENIED
+    assert refused[0].requested
+
+
+def test_denied_directory_itself_is_refused(root: Path, data: Path) -> None:
+    accepted, refused = resolve_paths([str(data)], allowed_roots=[root], denied=[(str(data), DENIED)])
+    assert accepted == []
+    assert kinds(refused) == {str(data): "denied"}
+
+
+def test_denied_is_checked_before_every_other_rule(root: Path, tmp_path: Path, data: Path) -> None:
+    """A secret, a missing file and a file outside the roots in a denied directory are all refused as denied."""
+    (data / ".env").write_text("A=1\n")
+    outside = tmp_path / "zen-logs"
+    outside.mkdir()
+    (outside / "server.log").write_text("log\n")
+    paths = [str(data / ".env"), str(data / "missing.py"), str(outside / "server.log")]
+    accepted, refused = resolve_paths(
+        paths, allowed_roots=[root], denied=[(data, DENIED), (outside, "Zen's log directory")]
+    )
+    assert accepted == []
+    assert kinds(refused) == dict.fromkeys(paths, "denied")
+    assert [r.reason for r in refused] == [DENIED, DENIED, "Zen's log directory"]
+
+
+def test_denied_applies_to_the_real_path_after_symlinks(root: Path, data: Path) -> None:
+    (root / "innocent.md").symlink_to(data / "notes.md")
+    (root / "door").symlink_to(data, target_is_directory=True)
+    paths = [str(root / "innocent.md"), str(root / "door" / "threads.db")]
+    accepted, refused = resolve_paths(paths, allowed_roots=[root], denied=[(data, DENIED)])
+    assert accepted == []
+    assert kinds(refused) == dict.fromkeys(paths, "denied")
+
+
+def test_denied_path_given_through_a_symlink_is_resolved(root: Path, tmp_path: Path, data: Path) -> None:
+    alias = tmp_path / "data-alias"
+    alias.symlink_to(data, target_is_directory=True)
+    path = str(data / "notes.md")
+    _, refused = resolve_paths([path], allowed_roots=[root], denied=[(alias, DENIED)])
+    assert kinds(refused) == {path: "denied"}
+
+
+def test_a_denied_file(root: Path, data: Path) -> None:
+    accepted, refused = resolve_paths(
+        [str(data / "notes.md"), str(data / "threads.db")],
+        allowed_roots=[root],
+        denied=[(data / "threads.db", "Zen's conversation store")],
+    )
+    assert accepted == [data / "notes.md"]
+    assert kinds(refused) == {str(data / "threads.db"): "denied"}
+
+
+def test_denied_directory_is_not_entered_during_expansion(root: Path, data: Path) -> None:
+    (root / "app.py").write_text("app\n")
+    (data / "nested").mkdir()
+    (data / "nested" / "more.md").write_text("more\n")
+    accepted, refused = resolve_paths([str(root)], allowed_roots=[root], denied=[(data, DENIED)])
+    assert accepted == [root / "app.py"]
+    assert [(r.path, r.kind, r.reason, r.requested) for r in refused] == [(str(data), "denied", DENIED, False)]
+
+
+def test_file_found_by_expansion_that_links_into_a_denied_directory_is_refused(root: Path, data: Path) -> None:
+    project = root / "project"
+    project.mkdir()
+    (project / "a.py").write_text("a\n")
+    (project / "shortcut.md").symlink_to(data / "notes.md")
+    accepted, refused = resolve_paths([str(project)], allowed_roots=[root], denied=[(data, DENIED)])
+    assert accepted == [project / "a.py"]
+    assert kinds(refused) == {str(project / "shortcut.md"): "denied"}
+    assert not refused[0].requested
+
+
+def test_sibling_with_a_common_prefix_is_not_denied(root: Path, data: Path) -> None:
+    sibling = root / "zen-data-export"
+    sibling.mkdir()
+    (sibling / "x.md").write_text("x\n")
+    accepted, refused = resolve_paths([str(sibling / "x.md")], allowed_roots=[root], denied=[(data, DENIED)])
+    assert accepted == [sibling / "x.md"]
+    assert refused == []

@@ -54,6 +54,7 @@ RefusalKind = Literal[
     "too_large",
     "unreadable",
     "limit",
+    "denied",
 ]
 
 #: Directory names never entered when a directory is expanded (hidden directories are skipped too).
@@ -278,8 +279,10 @@ class _Resolver:
         skip_binary: bool,
         max_file_bytes: int,
         max_files: int,
+        denied: Sequence[tuple[Path | str, str]] = (),
     ) -> None:
         self.roots = _unique(roots)
+        self.denied = [(Path(os.path.realpath(path)), reason) for path, reason in denied]
         self.allow_secrets = allow_secrets
         self.expand_dirs = expand_dirs
         self.skip_binary = skip_binary
@@ -291,6 +294,12 @@ class _Resolver:
 
     def refuse(self, path: str, reason: str, kind: RefusalKind, requested: bool) -> None:
         self.refused.append(RefusedPath(path, reason, kind, requested))
+
+    def denied_reason(self, real: Path) -> str | None:
+        for path, reason in self.denied:
+            if real == path or path in real.parents:
+                return reason
+        return None
 
     def check(self, raw: str, requested: bool) -> Path | None:
         """The real path of ``raw`` when it may be read, else ``None`` (after recording why)."""
@@ -304,6 +313,11 @@ class _Resolver:
             )
             return None
         given = Path(os.path.normpath(raw))
+        real = Path(os.path.realpath(raw))  # not of ``given``: ``link/..`` is the parent of link's target
+        denied = self.denied_reason(real)
+        if denied is not None:
+            self.refuse(raw, denied, "denied", requested)
+            return None
         secret = None if self.allow_secrets else is_secret(given)
         if secret:
             self.refuse(
@@ -313,7 +327,6 @@ class _Resolver:
                 requested,
             )
             return None
-        real = Path(os.path.realpath(raw))  # not of ``given``: ``link/..`` is the parent of link's target
         if not _inside(real, self.roots):
             if real != given and _inside(given, self.roots):
                 self.refuse(
@@ -397,11 +410,14 @@ class _Resolver:
         for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
             here = Path(dirpath)
             ignores.load(here)
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if not d.startswith(".") and d not in SKIPPED_DIRS and not ignores.ignored(here / d, True)
-            )
+            entered = []
+            for d in sorted(dirnames):
+                denied = self.denied_reason(here / d)  # ``here`` is real; os.walk does not follow links
+                if denied is not None:
+                    self.refuse(os.path.join(raw, os.path.relpath(here / d, top)), denied, "denied", False)
+                elif not d.startswith(".") and d not in SKIPPED_DIRS and not ignores.ignored(here / d, True):
+                    entered.append(d)
+            dirnames[:] = entered
             for name in sorted(filenames):
                 if self.full:
                     return
@@ -467,12 +483,23 @@ def resolve_paths(
     skip_binary: bool = True,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_files: int = DEFAULT_MAX_FILES,
+    denied: Sequence[tuple[Path | str, str]] = (),
 ) -> ResolvedPaths:
     """Check ``paths`` and expand directories; returns the readable files (real paths, in request order,
     each once) and the refused paths with reasons. Blocking: run it in a thread from async code.
+
+    ``denied`` lists ``(path, reason)`` pairs: a path whose real path (symlinks resolved) is one of them or
+    inside one is refused with kind ``"denied"`` and that reason, before any other rule, whether it was
+    named or found by expansion; denied directories are not entered when a directory is expanded.
     """
     resolver = _Resolver(
-        [Path(r) for r in allowed_roots], allow_secrets, expand_dirs, skip_binary, max_file_bytes, max_files
+        [Path(r) for r in allowed_roots],
+        allow_secrets,
+        expand_dirs,
+        skip_binary,
+        max_file_bytes,
+        max_files,
+        denied,
     )
     for raw in paths:
         resolver.add(str(raw))
