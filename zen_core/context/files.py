@@ -17,15 +17,15 @@ comma-separated); the default is the user's home directory and the server's work
 
 from __future__ import annotations
 
-import fnmatch
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-if TYPE_CHECKING:
-    import pathspec
+from zen_core.context.expand import SKIPPED_DIRS, walk
+from zen_core.context.fit import ExcludedFile, FileContext, fit_files, format_file
+from zen_core.context.secrets import SECRET_NAMES, SECRET_SUFFIXES, is_secret
 
 __all__ = [
     "SECRET_NAMES",
@@ -57,78 +57,6 @@ RefusalKind = Literal[
     "denied",
 ]
 
-#: Directory names never entered when a directory is expanded (hidden directories are skipped too).
-SKIPPED_DIRS = frozenset(
-    {
-        "node_modules",
-        "__pycache__",
-        "venv",
-        "env",
-        "site-packages",
-        "dist",
-        "build",
-        "target",
-        "vendor",
-        "bower_components",
-        "coverage",
-        "htmlcov",
-    }
-)
-
-#: File-name patterns (lower-cased ``fnmatch``) refused as secrets unless ``allow_secrets`` is set.
-SECRET_NAMES = (
-    ".env",
-    ".env.*",
-    "*.env",
-    ".envrc",
-    ".npmrc",
-    ".pypirc",
-    ".netrc",
-    "_netrc",
-    ".pgpass",
-    ".git-credentials",
-    "id_rsa",
-    "id_dsa",
-    "id_ecdsa",
-    "id_ed25519",
-    "id_rsa.*",
-    "id_dsa.*",
-    "id_ecdsa.*",
-    "id_ed25519.*",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "*.jks",
-    "*.keystore",
-    "*.kdbx",
-    "credentials",
-    "*credentials*.json",
-    "credentials.y*ml",
-    "credentials.toml",
-    "credentials.ini",
-    "*.tfvars",
-    "secrets.json",
-    "secrets.y*ml",
-    "secrets.toml",
-    "secrets.ini",
-    "*.secret",
-    "*.secrets",
-    "service-account*.json",
-    "htpasswd",
-    ".htpasswd",
-)
-#: Relative path suffixes refused as secrets (matched against the last path components).
-SECRET_SUFFIXES = (
-    (".aws", "credentials"),
-    (".aws", "config"),
-    (".docker", "config.json"),
-    (".kube", "config"),
-    (".ssh", "*"),
-    (".gnupg", "*"),
-    (".config", "gh", "hosts.yml"),
-)
-
 _SNIFF_BYTES = 8192
 #: Longest path accepted (characters, and bytes once encoded), as Linux's PATH_MAX.
 MAX_PATH_CHARS = 4096
@@ -159,29 +87,6 @@ class ResolvedPaths(NamedTuple):
     refused: list[RefusedPath]
 
 
-@dataclass(frozen=True)
-class ExcludedFile:
-    """A readable file left out of the context, with the tokens it needed and the budget left."""
-
-    path: str
-    reason: str
-    tokens: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "reason": self.reason, "tokens": self.tokens}
-
-
-@dataclass(frozen=True)
-class FileContext:
-    """Files embedded for a model: the text, the files in it, and those left out."""
-
-    text: str
-    included: list[str] = field(default_factory=list)
-    excluded: list[ExcludedFile] = field(default_factory=list)
-    #: Tokens of :attr:`text` (sum of the embedded blocks).
-    tokens: int = 0
-
-
 # -- allowed roots -----------------------------------------------------------------------------
 def default_allowed_roots() -> list[Path]:
     """The user's home directory and the server's working directory."""
@@ -210,26 +115,6 @@ def _inside(path: Path, roots: Sequence[Path]) -> bool:
 
 def _roots_hint(roots: Sequence[Path]) -> str:
     return f"allowed roots: {', '.join(str(r) for r in roots) or '(none)'}"
-
-
-# -- secrets -----------------------------------------------------------------------------------
-def is_secret(path: Path | str) -> str | None:
-    """Why ``path`` looks like a secret (``None`` when it does not). Looks at the name and parents only."""
-    parts = [p.lower() for p in Path(path).parts]
-    if not parts:
-        return None
-    if ".git" in parts[:-1] or parts[-1] == ".git":
-        return "inside a .git directory (repository internals)"
-    name = parts[-1]
-    for pattern in SECRET_NAMES:
-        if fnmatch.fnmatchcase(name, pattern):
-            return f"secret file (matches '{pattern}')"
-    for suffix in SECRET_SUFFIXES:
-        if len(parts) >= len(suffix) and all(
-            fnmatch.fnmatchcase(part, pat) for part, pat in zip(parts[-len(suffix) :], suffix, strict=True)
-        ):
-            return f"secret file (matches '{'/'.join(suffix)}')"
-    return None
 
 
 def _is_binary(path: Path) -> bool:
@@ -406,72 +291,19 @@ class _Resolver:
         self.accepted[real] = None
 
     def expand(self, raw: str, top: Path) -> None:
-        ignores = _Gitignores(top, self.roots)
-        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-            here = Path(dirpath)
-            ignores.load(here)
-            entered = []
-            for d in sorted(dirnames):
-                denied = self.denied_reason(here / d)  # ``here`` is real; os.walk does not follow links
-                if denied is not None:
-                    self.refuse(os.path.join(raw, os.path.relpath(here / d, top)), denied, "denied", False)
-                elif not d.startswith(".") and d not in SKIPPED_DIRS and not ignores.ignored(here / d, True):
-                    entered.append(d)
-            dirnames[:] = entered
-            for name in sorted(filenames):
-                if self.full:
-                    return
-                path = here / name
-                if ignores.ignored(path, False):
-                    continue
-                shown = os.path.join(raw, os.path.relpath(path, top))
-                real = self.check(shown, requested=False)
-                if real is not None:
-                    self.add_file(shown, real, requested=False)
+        def skip(directory: Path) -> bool:  # ``directory`` is real: ``top`` is, and os.walk follows no links
+            denied = self.denied_reason(directory)
+            if denied is not None:
+                self.refuse(os.path.join(raw, os.path.relpath(directory, top)), denied, "denied", False)
+            return denied is not None
 
-
-class _Gitignores:
-    """``.gitignore`` files from the repository root (or the nearest allowed root) down to each directory."""
-
-    def __init__(self, top: Path, roots: Sequence[Path]) -> None:
-        self.specs: dict[Path, pathspec.GitIgnoreSpec] = {}
-        for ancestor in reversed(_repo_ancestors(top, roots)):
-            self.load(ancestor)
-
-    def load(self, directory: Path) -> None:
-        if directory in self.specs:
-            return
-        path = directory / ".gitignore"
-        try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
-        except OSError:
-            lines = []
-        import pathspec  # only directory expansion needs it; keeps importing tools cheap
-
-        self.specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
-
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        """Deeper ``.gitignore`` files win over shallower ones, as in git."""
-        result = False
-        for base, spec in self.specs.items():  # insertion order: outermost first
-            if base != path and base in path.parents:
-                rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
-                check = spec.check_file(rel)
-                if check.include is not None:
-                    result = bool(check.include)
-        return result
-
-
-def _repo_ancestors(top: Path, roots: Sequence[Path]) -> list[Path]:
-    """``top`` and its parents up to the enclosing git repository root (never above an allowed root)."""
-    chain = [top]
-    for parent in top.parents:
-        if (chain[-1] / ".git").exists() or chain[-1] in roots:
-            break
-        chain.append(parent)
-    if not (chain[-1] / ".git").exists():
-        return [top]
-    return chain
+        for path in walk(top, self.roots, skip):
+            if self.full:
+                return
+            shown = os.path.join(raw, os.path.relpath(path, top))
+            real = self.check(shown, requested=False)
+            if real is not None:
+                self.add_file(shown, real, requested=False)
 
 
 def resolve_paths(
@@ -504,67 +336,3 @@ def resolve_paths(
     for raw in paths:
         resolver.add(str(raw))
     return ResolvedPaths(list(resolver.accepted), resolver.refused)
-
-
-# -- fitting -----------------------------------------------------------------------------------
-def format_file(path: Path | str, content: str) -> str:
-    """A file as the model sees it: a header, numbered lines, a footer."""
-    lines = content.splitlines()
-    width = len(str(len(lines))) if lines else 1
-    body = "\n".join(f"{n:>{width}}| {line}" for n, line in enumerate(lines, start=1))
-    return f"--- BEGIN FILE: {path} ({len(lines)} lines) ---\n{body}\n--- END FILE: {path} ---"
-
-
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
-def fit_files(
-    files: Iterable[Path | str],
-    *,
-    budget_tokens: int,
-    count_tokens: Callable[[str], int],
-    read: Callable[[Path], str] = _read,
-) -> FileContext:
-    """Embed ``files`` in the given order (put the newest-referenced first) while they fit ``budget_tokens``.
-
-    A file that does not fit is left out with its token count and the budget left, and later (smaller)
-    files are still tried. ``count_tokens`` should be the target model's tokenizer.
-    """
-    separator = "\n\n"
-    sep_cost = max(count_tokens(separator), 1)
-    blocks: list[str] = []
-    included: list[str] = []
-    excluded: list[ExcludedFile] = []
-    used = 0
-    for item in _unique_order(files):
-        try:
-            block = format_file(item, read(Path(item)))
-        except OSError as exc:
-            excluded.append(ExcludedFile(str(item), f"cannot read: {exc.strerror or exc}"))
-            continue
-        cost = count_tokens(block) + (sep_cost if blocks else 0)
-        left = budget_tokens - used
-        if cost > left:
-            excluded.append(
-                ExcludedFile(
-                    str(item),
-                    f"needs {cost:,} tokens but only {max(left, 0):,} of the "
-                    f"{budget_tokens:,}-token file budget were left",
-                    cost,
-                )
-            )
-            continue
-        blocks.append(block)
-        included.append(str(item))
-        used += cost
-    return FileContext(separator.join(blocks), included, excluded, used)
-
-
-def _unique_order(files: Iterable[Path | str]) -> Iterator[Path | str]:
-    seen: set[str] = set()
-    for item in files:
-        key = str(item)
-        if key not in seen:
-            seen.add(key)
-            yield item
