@@ -235,3 +235,68 @@ def test_sibling_with_a_common_prefix_is_not_denied(root: Path, data: Path) -> N
     accepted, refused = resolve_paths([str(sibling / "x.md")], allowed_roots=[root], denied=[(data, DENIED)])
     assert accepted == [sibling / "x.md"]
     assert refused == []
+
+
+# -- the skipped-files listing -----------------------------------------------------------------
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
+def test_skipped_files_of_an_expansion_are_listed_up_to_a_cap_then_counted_by_kind(root: Path) -> None:
+    project = root / "assets"
+    project.mkdir()
+    for i in range(1200):
+        (project / f"img{i:04}.png").write_bytes(PNG)
+    for i in range(3):
+        (project / f"zz{i}.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    (project / "main.py").write_text("main\n")
+    accepted, refused = resolve_paths([str(project)], allowed_roots=[root])
+    assert accepted == [project / "main.py"]
+    listed, summary = refused[:50], refused[50:]
+    assert [r.path for r in listed] == [str(project / f"img{i:04}.png") for i in range(50)]
+    assert [(r.path, r.kind, r.reason, r.requested) for r in summary] == [
+        (str(project), "binary", "+1,150 more binary files skipped", False),
+        (str(project), "secret", "+3 more files that look like secrets skipped", False),
+    ]
+
+
+def test_the_cap_is_a_parameter_and_applies_to_the_whole_call(root: Path) -> None:
+    for name in ("a", "b"):
+        (root / name).mkdir()
+        for i in range(4):
+            (root / name / f"{i}.bin").write_bytes(PNG)
+    _, refused = resolve_paths([str(root / "a"), str(root / "b")], allowed_roots=[root], max_listed_skips=3)
+    assert [(Path(r.path).relative_to(root).as_posix(), r.reason) for r in refused] == [
+        ("a/0.bin", "binary file, skipped (only text files are sent)"),
+        ("a/1.bin", "binary file, skipped (only text files are sent)"),
+        ("a/2.bin", "binary file, skipped (only text files are sent)"),
+        ("a", "+1 more binary files skipped"),
+        ("b", "+4 more binary files skipped"),
+    ]
+
+
+def test_files_named_by_the_caller_are_always_listed(root: Path) -> None:
+    named = []
+    for i in range(60):
+        path = root / f"named{i}.bin"
+        path.write_bytes(PNG)
+        named.append(str(path))
+    (root / "dir").mkdir()
+    for i in range(60):
+        (root / "dir" / f"found{i}.bin").write_bytes(PNG)
+    _, refused = resolve_paths([*named, str(root / "dir")], allowed_roots=[root])
+    assert [r.path for r in refused if r.requested] == named
+    expansion = [r for r in refused if not r.requested]
+    assert len(expansion) == 51
+    assert expansion[-1].reason == "+10 more binary files skipped"
+
+
+def test_the_file_limit_note_is_listed_even_past_the_cap(root: Path) -> None:
+    (root / "d").mkdir()
+    for i in range(5):
+        (root / "d" / f"{i}.bin").write_bytes(PNG)
+    for i in range(5):
+        (root / "d" / f"t{i}.txt").write_text("t\n")
+    accepted, refused = resolve_paths([str(root / "d")], allowed_roots=[root], max_listed_skips=2, max_files=3)
+    assert len(accepted) == 3
+    assert [r.kind for r in refused] == ["binary", "binary", "limit", "binary"]
+    assert refused[-1].reason == "+3 more binary files skipped"

@@ -64,6 +64,19 @@ MAX_PATH_CHARS = 4096
 MAX_NAME_BYTES = 255
 DEFAULT_MAX_FILE_BYTES = 5_000_000
 DEFAULT_MAX_FILES = 1000
+#: Files skipped while expanding directories that are listed one by one; the rest are counted by kind.
+DEFAULT_MAX_LISTED_SKIPS = 50
+_SKIPPED_NOUNS: dict[str, str] = {
+    "binary": "binary files",
+    "secret": "files that look like secrets",
+    "too_large": "files over the size limit",
+    "symlink_escape": "symlinks leading outside the allowed roots",
+    "outside_roots": "files outside the allowed roots",
+    "denied": "denied paths",
+    "missing": "missing files",
+    "invalid": "invalid paths",
+    "unreadable": "unreadable files",
+}
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,7 @@ class _Resolver:
         max_file_bytes: int,
         max_files: int,
         denied: Sequence[tuple[Path | str, str]] = (),
+        max_listed_skips: int = DEFAULT_MAX_LISTED_SKIPS,
     ) -> None:
         self.roots = _unique(roots)
         self.denied = [(Path(os.path.realpath(path)), reason) for path, reason in denied]
@@ -176,9 +190,24 @@ class _Resolver:
         self.accepted: dict[Path, None] = {}
         self.refused: list[RefusedPath] = []
         self.full = False
+        self.max_listed_skips = max_listed_skips
+        self.listed_skips = 0
+        #: Skips past the listing cap in the directory being expanded, by kind.
+        self.unlisted: dict[RefusalKind, int] = {}
 
     def refuse(self, path: str, reason: str, kind: RefusalKind, requested: bool) -> None:
+        if not requested and kind != "limit":
+            if self.listed_skips >= self.max_listed_skips:
+                self.unlisted[kind] = self.unlisted.get(kind, 0) + 1
+                return
+            self.listed_skips += 1
         self.refused.append(RefusedPath(path, reason, kind, requested))
+
+    def summarise_unlisted(self, directory: str) -> None:
+        for kind, count in self.unlisted.items():
+            noun = _SKIPPED_NOUNS.get(kind, f"{kind} files")
+            self.refused.append(RefusedPath(directory, f"+{count:,} more {noun} skipped", kind, False))
+        self.unlisted = {}
 
     def denied_reason(self, real: Path) -> str | None:
         for path, reason in self.denied:
@@ -299,11 +328,12 @@ class _Resolver:
 
         for path in walk(top, self.roots, skip):
             if self.full:
-                return
+                break
             shown = os.path.join(raw, os.path.relpath(path, top))
             real = self.check(shown, requested=False)
             if real is not None:
                 self.add_file(shown, real, requested=False)
+        self.summarise_unlisted(raw)
 
 
 def resolve_paths(
@@ -316,6 +346,7 @@ def resolve_paths(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_files: int = DEFAULT_MAX_FILES,
     denied: Sequence[tuple[Path | str, str]] = (),
+    max_listed_skips: int = DEFAULT_MAX_LISTED_SKIPS,
 ) -> ResolvedPaths:
     """Check ``paths`` and expand directories; returns the readable files (real paths, in request order,
     each once) and the refused paths with reasons. Blocking: run it in a thread from async code.
@@ -323,6 +354,10 @@ def resolve_paths(
     ``denied`` lists ``(path, reason)`` pairs: a path whose real path (symlinks resolved) is one of them or
     inside one is refused with kind ``"denied"`` and that reason, before any other rule, whether it was
     named or found by expansion; denied directories are not entered when a directory is expanded.
+
+    Files skipped while expanding directories are listed one by one up to ``max_listed_skips`` for the
+    whole call; past that, each directory gets one refusal per kind counting the rest (path: the
+    directory, reason ``"+1,234 more binary files skipped"``). Paths the caller named are always listed.
     """
     resolver = _Resolver(
         [Path(r) for r in allowed_roots],
@@ -332,6 +367,7 @@ def resolve_paths(
         max_file_bytes,
         max_files,
         denied,
+        max_listed_skips,
     )
     for raw in paths:
         resolver.add(str(raw))
