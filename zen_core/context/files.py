@@ -3,13 +3,13 @@
 Shared by chat, consensus and third-party tools. Both functions are blocking (file I/O and token
 counting): call them with ``asyncio.to_thread`` from a tool.
 
-- :func:`resolve_paths` checks the paths an agent passed: absolute only, inside the allowed roots
-  (symlinks are followed only when their target is inside a root too), never a secret (``.env*``,
-  private keys, ``.npmrc``, ``.pypirc``, ``.netrc``, credentials files, ``.git/`` internals), no
-  binary files. Directories are expanded recursively, honouring ``.gitignore`` and skipping hidden
-  and dependency/build directories.
-- :func:`fit_files` embeds the accepted files in order (newest-referenced first) while they fit a
-  token budget and says exactly which were left out, with their token counts.
+- :func:`resolve_paths` checks the paths an agent passed: valid and absolute, not denied, inside the
+  allowed roots (symlinks are followed only when their target is inside a root too), no secret by name
+  or content (:mod:`zen_core.context.secrets`; such a file is withheld whole), no binary files.
+  Directories are expanded recursively (:mod:`zen_core.context.expand`), honouring ``.gitignore`` and
+  skipping hidden and dependency/build directories.
+- :func:`fit_files` (:mod:`zen_core.context.fit`) embeds the accepted files in order (newest-referenced
+  first) while they fit a token budget and says exactly which were left out, with their token counts.
 
 Allowed roots come from the setting ``files.allowed_roots`` (env ``ZEN_FILES__ALLOWED_ROOTS``,
 comma-separated); the default is the user's home directory and the server's working directory.
@@ -25,7 +25,14 @@ from typing import Any, Literal, NamedTuple
 
 from zen_core.context.expand import SKIPPED_DIRS, walk
 from zen_core.context.fit import ExcludedFile, FileContext, fit_files, format_file
-from zen_core.context.secrets import SECRET_NAMES, SECRET_SUFFIXES, is_secret
+from zen_core.context.secrets import (
+    SECRET_NAMES,
+    SECRET_SUFFIXES,
+    SecretFinding,
+    find_secrets,
+    is_secret,
+    withheld_reason,
+)
 
 __all__ = [
     "SECRET_NAMES",
@@ -314,10 +321,19 @@ class _Resolver:
             if self.skip_binary and _is_binary(real):
                 self.refuse(shown, "binary file, skipped (only text files are sent)", "binary", requested)
                 return
+            findings = [] if self.allow_secrets else self.secrets_in(real)
+            if findings:
+                self.refuse(shown, withheld_reason(findings), "secret", requested)
+                return
         except OSError as exc:
             self.refuse(shown, f"cannot read: {exc.strerror or exc}", "unreadable", requested)
             return
         self.accepted[real] = None
+
+    def secrets_in(self, real: Path) -> list[SecretFinding]:
+        if not self.skip_binary and _is_binary(real):
+            return []  # sent as it is (an image), not as text
+        return find_secrets(real.read_text(encoding="utf-8", errors="replace"), path=real)
 
     def expand(self, raw: str, top: Path) -> None:
         def skip(directory: Path) -> bool:  # ``directory`` is real: ``top`` is, and os.walk follows no links

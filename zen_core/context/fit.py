@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from zen_core.context.secrets import find_secrets, is_secret, withheld_reason
+
 __all__ = ["ExcludedFile", "FileContext", "fit_files", "format_file"]
 
 
@@ -143,12 +145,17 @@ def fit_files(
     budget_tokens: int,
     count_tokens: Callable[[str], int],
     read: Callable[[Path], str] = _read,
+    allow_secrets: bool = False,
 ) -> FileContext:
     """Embed ``files`` in the given order (put the newest-referenced first) while they fit ``budget_tokens``.
 
     A file that does not fit is left out with its token count and the budget left, and later (smaller)
     files are still tried. ``count_tokens`` should be the target model's tokenizer. A file much larger
     than the budget left is read and counted only until it is sure not to fit (see the module docstring).
+
+    The last gate before text leaves the machine: unless ``allow_secrets``, a file with a secret's name or
+    content (:mod:`zen_core.context.secrets`) is withheld whole, even if :func:`resolve_paths` passed it
+    (the file may have changed since).
     """
     separator = "\n\n"
     sep_cost = max(count_tokens(separator), 1)
@@ -161,11 +168,15 @@ def fit_files(
         try:
             text = _Text(Path(item), read)
             try:
-                block, _content, cost = _measure(item, text, left, sep_cost if blocks else 0, count_tokens)
+                block, content, cost = _measure(item, text, left, sep_cost if blocks else 0, count_tokens)
             finally:
                 text.close()
         except OSError as exc:
             excluded.append(ExcludedFile(str(item), f"cannot read: {exc.strerror or exc}"))
+            continue
+        withheld = None if allow_secrets or block is None or cost > left else _withheld(item, content)
+        if withheld:
+            excluded.append(ExcludedFile(str(item), withheld))
             continue
         budget = f"only {max(left, 0):,} of the {budget_tokens:,}-token file budget were left"
         if block is None:
@@ -179,6 +190,15 @@ def fit_files(
         included.append(str(item))
         used += cost
     return FileContext(separator.join(blocks), included, excluded, used)
+
+
+def _withheld(item: Path | str, content: str) -> str | None:
+    """Why a file must not be sent (its name or content holds a secret), or ``None``."""
+    name = is_secret(item)
+    if name:
+        return f"withheld whole: {name}; nothing of this file is sent"
+    findings = find_secrets(content, path=item)
+    return withheld_reason(findings) if findings else None
 
 
 def _unique_order(files: Iterable[Path | str]) -> Iterator[Path | str]:
