@@ -77,8 +77,9 @@ class _Gitignores:
     def ignored(self, path: Path, is_dir: bool) -> bool:
         """Deeper ``.gitignore`` files win over shallower ones, as in git."""
         result = False
-        for base, spec in self.specs.items():  # insertion order: outermost first
-            if base != path and base in path.parents:
+        for base in reversed(path.parents):  # outermost first; only the path's own ancestors
+            spec = self.specs.get(base)
+            if spec is not None:
                 rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
                 check = spec.check_file(rel)
                 if check.include is not None:
