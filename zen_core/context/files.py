@@ -3,13 +3,13 @@
 Shared by chat, consensus and third-party tools. Both functions are blocking (file I/O and token
 counting): call them with ``asyncio.to_thread`` from a tool.
 
-- :func:`resolve_paths` checks the paths an agent passed: absolute only, inside the allowed roots
-  (symlinks are followed only when their target is inside a root too), never a secret (``.env*``,
-  private keys, ``.npmrc``, ``.pypirc``, ``.netrc``, credentials files, ``.git/`` internals), no
-  binary files. Directories are expanded recursively, honouring ``.gitignore`` and skipping hidden
-  and dependency/build directories.
-- :func:`fit_files` embeds the accepted files in order (newest-referenced first) while they fit a
-  token budget and says exactly which were left out, with their token counts.
+- :func:`resolve_paths` checks the paths an agent passed: valid and absolute, not denied, inside the
+  allowed roots (symlinks are followed only when their target is inside a root too), no secret by name
+  or content (:mod:`zen_core.context.secrets`; such a file is withheld whole), no binary files.
+  Directories are expanded recursively (:mod:`zen_core.context.expand`), honouring ``.gitignore`` and
+  skipping hidden and dependency/build directories.
+- :func:`fit_files` (:mod:`zen_core.context.fit`) embeds the accepted files in order (newest-referenced
+  first) while they fit a token budget and says exactly which were left out, with their token counts.
 
 Allowed roots come from the setting ``files.allowed_roots`` (env ``ZEN_FILES__ALLOWED_ROOTS``,
 comma-separated); the default is the user's home directory and the server's working directory.
@@ -17,15 +17,22 @@ comma-separated); the default is the user's home directory and the server's work
 
 from __future__ import annotations
 
-import fnmatch
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-if TYPE_CHECKING:
-    import pathspec
+from zen_core.context.expand import SKIPPED_DIRS, walk
+from zen_core.context.fit import ExcludedFile, FileContext, fit_files, format_file
+from zen_core.context.secrets import (
+    SECRET_NAMES,
+    SECRET_SUFFIXES,
+    SecretFinding,
+    find_secrets,
+    is_secret,
+    withheld_reason,
+)
 
 __all__ = [
     "SECRET_NAMES",
@@ -44,6 +51,7 @@ __all__ = [
 ]
 
 RefusalKind = Literal[
+    "invalid",
     "relative",
     "outside_roots",
     "symlink_escape",
@@ -54,84 +62,28 @@ RefusalKind = Literal[
     "unreadable",
     "limit",
     "denied",
-    "invalid",
 ]
 
-#: Directory names never entered when a directory is expanded (hidden directories are skipped too).
-SKIPPED_DIRS = frozenset(
-    {
-        "node_modules",
-        "__pycache__",
-        "venv",
-        "env",
-        "site-packages",
-        "dist",
-        "build",
-        "target",
-        "vendor",
-        "bower_components",
-        "coverage",
-        "htmlcov",
-    }
-)
-
-#: File-name patterns (lower-cased ``fnmatch``) refused as secrets unless ``allow_secrets`` is set.
-SECRET_NAMES = (
-    ".env",
-    ".env.*",
-    "*.env",
-    ".envrc",
-    ".npmrc",
-    ".pypirc",
-    ".netrc",
-    "_netrc",
-    ".pgpass",
-    ".git-credentials",
-    "id_rsa",
-    "id_dsa",
-    "id_ecdsa",
-    "id_ed25519",
-    "id_rsa.*",
-    "id_dsa.*",
-    "id_ecdsa.*",
-    "id_ed25519.*",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "*.jks",
-    "*.keystore",
-    "*.kdbx",
-    "credentials",
-    "*credentials*.json",
-    "credentials.y*ml",
-    "credentials.toml",
-    "credentials.ini",
-    "*.tfvars",
-    "secrets.json",
-    "secrets.y*ml",
-    "secrets.toml",
-    "secrets.ini",
-    "*.secret",
-    "*.secrets",
-    "service-account*.json",
-    "htpasswd",
-    ".htpasswd",
-)
-#: Relative path suffixes refused as secrets (matched against the last path components).
-SECRET_SUFFIXES = (
-    (".aws", "credentials"),
-    (".aws", "config"),
-    (".docker", "config.json"),
-    (".kube", "config"),
-    (".ssh", "*"),
-    (".gnupg", "*"),
-    (".config", "gh", "hosts.yml"),
-)
-
 _SNIFF_BYTES = 8192
+#: Longest path accepted (characters, and bytes once encoded), as Linux's PATH_MAX.
+MAX_PATH_CHARS = 4096
+#: Longest file or directory name (bytes), as Linux's NAME_MAX.
+MAX_NAME_BYTES = 255
 DEFAULT_MAX_FILE_BYTES = 5_000_000
 DEFAULT_MAX_FILES = 1000
+#: Files skipped while expanding directories that are listed one by one; the rest are counted by kind.
+DEFAULT_MAX_LISTED_SKIPS = 50
+_SKIPPED_NOUNS: dict[str, str] = {
+    "binary": "binary files",
+    "secret": "files that look like secrets",
+    "too_large": "files over the size limit",
+    "symlink_escape": "symlinks leading outside the allowed roots",
+    "outside_roots": "files outside the allowed roots",
+    "denied": "denied paths",
+    "missing": "missing files",
+    "invalid": "invalid paths",
+    "unreadable": "unreadable files",
+}
 
 
 @dataclass(frozen=True)
@@ -153,29 +105,6 @@ class ResolvedPaths(NamedTuple):
 
     accepted: list[Path]
     refused: list[RefusedPath]
-
-
-@dataclass(frozen=True)
-class ExcludedFile:
-    """A readable file left out of the context, with the tokens it needed and the budget left."""
-
-    path: str
-    reason: str
-    tokens: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "reason": self.reason, "tokens": self.tokens}
-
-
-@dataclass(frozen=True)
-class FileContext:
-    """Files embedded for a model: the text, the files in it, and those left out."""
-
-    text: str
-    included: list[str] = field(default_factory=list)
-    excluded: list[ExcludedFile] = field(default_factory=list)
-    #: Tokens of :attr:`text` (sum of the embedded blocks).
-    tokens: int = 0
 
 
 # -- allowed roots -----------------------------------------------------------------------------
@@ -208,26 +137,6 @@ def _roots_hint(roots: Sequence[Path]) -> str:
     return f"allowed roots: {', '.join(str(r) for r in roots) or '(none)'}"
 
 
-# -- secrets -----------------------------------------------------------------------------------
-def is_secret(path: Path | str) -> str | None:
-    """Why ``path`` looks like a secret (``None`` when it does not). Looks at the name and parents only."""
-    parts = [p.lower() for p in Path(path).parts]
-    if not parts:
-        return None
-    if ".git" in parts[:-1] or parts[-1] == ".git":
-        return "inside a .git directory (repository internals)"
-    name = parts[-1]
-    for pattern in SECRET_NAMES:
-        if fnmatch.fnmatchcase(name, pattern):
-            return f"secret file (matches '{pattern}')"
-    for suffix in SECRET_SUFFIXES:
-        if len(parts) >= len(suffix) and all(
-            fnmatch.fnmatchcase(part, pat) for part, pat in zip(parts[-len(suffix) :], suffix, strict=True)
-        ):
-            return f"secret file (matches '{'/'.join(suffix)}')"
-    return None
-
-
 def _is_binary(path: Path) -> bool:
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
@@ -241,6 +150,31 @@ def _is_binary(path: Path) -> bool:
 
 
 # -- resolution --------------------------------------------------------------------------------
+def _invalid(raw: str) -> str | None:
+    """What makes ``raw`` unusable as a path (``None`` when nothing does)."""
+    if not raw:
+        return "empty path; pass the absolute path of a file or directory"
+    if "\x00" in raw:
+        return "contains a NUL byte (\\x00), which no file path can hold; check how the path was built"
+    if len(raw) > MAX_PATH_CHARS:
+        return f"too long ({len(raw):,} characters; a path has at most {MAX_PATH_CHARS:,})"
+    try:
+        encoded = os.fsencode(raw)
+    except UnicodeEncodeError:
+        return "not valid text (contains an unpaired surrogate character)"
+    if len(encoded) > MAX_PATH_CHARS:
+        return f"too long ({len(encoded):,} bytes encoded; a path has at most {MAX_PATH_CHARS:,})"
+    if any(len(part) > MAX_NAME_BYTES for part in encoded.split(b"/")):
+        return f"a file or directory name in it is longer than {MAX_NAME_BYTES} bytes, the file system's limit"
+    return None
+
+
+def _shown(raw: str) -> str:
+    """``raw`` fit to show in a message: control characters escaped, long paths shortened in the middle."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
+    return text if len(text) <= 240 else f"{text[:160]}…{text[-60:]}"
+
+
 class _Resolver:
     def __init__(
         self,
@@ -250,10 +184,11 @@ class _Resolver:
         skip_binary: bool,
         max_file_bytes: int,
         max_files: int,
-        denied: Sequence[tuple[Path, str]] = (),
+        denied: Sequence[tuple[Path | str, str]] = (),
+        max_listed_skips: int = DEFAULT_MAX_LISTED_SKIPS,
     ) -> None:
         self.roots = _unique(roots)
-        self.denied = [(Path(os.path.realpath(p)), reason) for p, reason in denied]
+        self.denied = [(Path(os.path.realpath(path)), reason) for path, reason in denied]
         self.allow_secrets = allow_secrets
         self.expand_dirs = expand_dirs
         self.skip_binary = skip_binary
@@ -262,18 +197,48 @@ class _Resolver:
         self.accepted: dict[Path, None] = {}
         self.refused: list[RefusedPath] = []
         self.full = False
+        self.max_listed_skips = max_listed_skips
+        self.listed_skips = 0
+        #: Skips past the listing cap in the directory being expanded, by kind.
+        self.unlisted: dict[RefusalKind, int] = {}
 
     def refuse(self, path: str, reason: str, kind: RefusalKind, requested: bool) -> None:
+        if not requested and kind != "limit":
+            if self.listed_skips >= self.max_listed_skips:
+                self.unlisted[kind] = self.unlisted.get(kind, 0) + 1
+                return
+            self.listed_skips += 1
         self.refused.append(RefusedPath(path, reason, kind, requested))
+
+    def summarise_unlisted(self, directory: str) -> None:
+        for kind, count in self.unlisted.items():
+            noun = _SKIPPED_NOUNS.get(kind, f"{kind} files")
+            self.refused.append(RefusedPath(directory, f"+{count:,} more {noun} skipped", kind, False))
+        self.unlisted = {}
+
+    def denied_reason(self, real: Path) -> str | None:
+        for path, reason in self.denied:
+            if real == path or path in real.parents:
+                return reason
+        return None
 
     def check(self, raw: str, requested: bool) -> Path | None:
         """The real path of ``raw`` when it may be read, else ``None`` (after recording why)."""
+        invalid = _invalid(raw)
+        if invalid:
+            self.refuse(_shown(raw), invalid, "invalid", requested)
+            return None
         if not os.path.isabs(raw):
             self.refuse(
                 raw, "not an absolute path; pass the full path (e.g. /home/me/project/file.py)", "relative", requested
             )
             return None
         given = Path(os.path.normpath(raw))
+        real = Path(os.path.realpath(raw))  # not of ``given``: ``link/..`` is the parent of link's target
+        denied = self.denied_reason(real)
+        if denied is not None:
+            self.refuse(raw, denied, "denied", requested)
+            return None
         secret = None if self.allow_secrets else is_secret(given)
         if secret:
             self.refuse(
@@ -283,11 +248,6 @@ class _Resolver:
                 requested,
             )
             return None
-        real = Path(os.path.realpath(given))
-        for place, reason in self.denied:
-            if _inside(real, [place]):
-                self.refuse(raw, reason, "denied", requested)
-                return None
         if not _inside(real, self.roots):
             if real != given and _inside(given, self.roots):
                 self.refuse(
@@ -317,6 +277,13 @@ class _Resolver:
         return real
 
     def add(self, raw: str) -> None:
+        try:
+            self.add_checked(raw)
+        except (OSError, ValueError) as exc:  # a last resort: refusing is always better than failing the call
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.refuse(_shown(raw), f"cannot read: {reason}", "unreadable", True)
+
+    def add_checked(self, raw: str) -> None:
         real = self.check(raw, requested=True)
         if real is None:
             return
@@ -354,75 +321,35 @@ class _Resolver:
             if self.skip_binary and _is_binary(real):
                 self.refuse(shown, "binary file, skipped (only text files are sent)", "binary", requested)
                 return
+            findings = [] if self.allow_secrets else self.secrets_in(real)
+            if findings:
+                self.refuse(shown, withheld_reason(findings), "secret", requested)
+                return
         except OSError as exc:
             self.refuse(shown, f"cannot read: {exc.strerror or exc}", "unreadable", requested)
             return
         self.accepted[real] = None
 
+    def secrets_in(self, real: Path) -> list[SecretFinding]:
+        if not self.skip_binary and _is_binary(real):
+            return []  # sent as it is (an image), not as text
+        return find_secrets(real.read_text(encoding="utf-8", errors="replace"), path=real)
+
     def expand(self, raw: str, top: Path) -> None:
-        ignores = _Gitignores(top, self.roots)
-        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-            here = Path(dirpath)
-            ignores.load(here)
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if not d.startswith(".") and d not in SKIPPED_DIRS and not ignores.ignored(here / d, True)
-            )
-            for name in sorted(filenames):
-                if self.full:
-                    return
-                path = here / name
-                if ignores.ignored(path, False):
-                    continue
-                shown = os.path.join(raw, os.path.relpath(path, top))
-                real = self.check(shown, requested=False)
-                if real is not None:
-                    self.add_file(shown, real, requested=False)
+        def skip(directory: Path) -> bool:  # ``directory`` is real: ``top`` is, and os.walk follows no links
+            denied = self.denied_reason(directory)
+            if denied is not None:
+                self.refuse(os.path.join(raw, os.path.relpath(directory, top)), denied, "denied", False)
+            return denied is not None
 
-
-class _Gitignores:
-    """``.gitignore`` files from the repository root (or the nearest allowed root) down to each directory."""
-
-    def __init__(self, top: Path, roots: Sequence[Path]) -> None:
-        self.specs: dict[Path, pathspec.GitIgnoreSpec] = {}
-        for ancestor in reversed(_repo_ancestors(top, roots)):
-            self.load(ancestor)
-
-    def load(self, directory: Path) -> None:
-        if directory in self.specs:
-            return
-        path = directory / ".gitignore"
-        try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
-        except OSError:
-            lines = []
-        import pathspec  # only directory expansion needs it; keeps importing tools cheap
-
-        self.specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
-
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        """Deeper ``.gitignore`` files win over shallower ones, as in git."""
-        result = False
-        for base, spec in self.specs.items():  # insertion order: outermost first
-            if base != path and base in path.parents:
-                rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
-                check = spec.check_file(rel)
-                if check.include is not None:
-                    result = bool(check.include)
-        return result
-
-
-def _repo_ancestors(top: Path, roots: Sequence[Path]) -> list[Path]:
-    """``top`` and its parents up to the enclosing git repository root (never above an allowed root)."""
-    chain = [top]
-    for parent in top.parents:
-        if (chain[-1] / ".git").exists() or chain[-1] in roots:
-            break
-        chain.append(parent)
-    if not (chain[-1] / ".git").exists():
-        return [top]
-    return chain
+        for path in walk(top, self.roots, skip):
+            if self.full:
+                break
+            shown = os.path.join(raw, os.path.relpath(path, top))
+            real = self.check(shown, requested=False)
+            if real is not None:
+                self.add_file(shown, real, requested=False)
+        self.summarise_unlisted(raw)
 
 
 def resolve_paths(
@@ -435,9 +362,18 @@ def resolve_paths(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_files: int = DEFAULT_MAX_FILES,
     denied: Sequence[tuple[Path | str, str]] = (),
+    max_listed_skips: int = DEFAULT_MAX_LISTED_SKIPS,
 ) -> ResolvedPaths:
     """Check ``paths`` and expand directories; returns the readable files (real paths, in request order,
     each once) and the refused paths with reasons. Blocking: run it in a thread from async code.
+
+    ``denied`` lists ``(path, reason)`` pairs: a path whose real path (symlinks resolved) is one of them or
+    inside one is refused with kind ``"denied"`` and that reason, before any other rule, whether it was
+    named or found by expansion; denied directories are not entered when a directory is expanded.
+
+    Files skipped while expanding directories are listed one by one up to ``max_listed_skips`` for the
+    whole call; past that, each directory gets one refusal per kind counting the rest (path: the
+    directory, reason ``"+1,234 more binary files skipped"``). Paths the caller named are always listed.
     """
     resolver = _Resolver(
         [Path(r) for r in allowed_roots],
@@ -446,72 +382,9 @@ def resolve_paths(
         skip_binary,
         max_file_bytes,
         max_files,
-        [(Path(p), reason) for p, reason in denied],
+        denied,
+        max_listed_skips,
     )
     for raw in paths:
         resolver.add(str(raw))
     return ResolvedPaths(list(resolver.accepted), resolver.refused)
-
-
-# -- fitting -----------------------------------------------------------------------------------
-def format_file(path: Path | str, content: str) -> str:
-    """A file as the model sees it: a header, numbered lines, a footer."""
-    lines = content.splitlines()
-    width = len(str(len(lines))) if lines else 1
-    body = "\n".join(f"{n:>{width}}| {line}" for n, line in enumerate(lines, start=1))
-    return f"--- BEGIN FILE: {path} ({len(lines)} lines) ---\n{body}\n--- END FILE: {path} ---"
-
-
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
-def fit_files(
-    files: Iterable[Path | str],
-    *,
-    budget_tokens: int,
-    count_tokens: Callable[[str], int],
-    read: Callable[[Path], str] = _read,
-) -> FileContext:
-    """Embed ``files`` in the given order (put the newest-referenced first) while they fit ``budget_tokens``.
-
-    A file that does not fit is left out with its token count and the budget left, and later (smaller)
-    files are still tried. ``count_tokens`` should be the target model's tokenizer.
-    """
-    separator = "\n\n"
-    sep_cost = max(count_tokens(separator), 1)
-    blocks: list[str] = []
-    included: list[str] = []
-    excluded: list[ExcludedFile] = []
-    used = 0
-    for item in _unique_order(files):
-        try:
-            block = format_file(item, read(Path(item)))
-        except OSError as exc:
-            excluded.append(ExcludedFile(str(item), f"cannot read: {exc.strerror or exc}"))
-            continue
-        cost = count_tokens(block) + (sep_cost if blocks else 0)
-        left = budget_tokens - used
-        if cost > left:
-            excluded.append(
-                ExcludedFile(
-                    str(item),
-                    f"needs {cost:,} tokens but only {max(left, 0):,} of the "
-                    f"{budget_tokens:,}-token file budget were left",
-                    cost,
-                )
-            )
-            continue
-        blocks.append(block)
-        included.append(str(item))
-        used += cost
-    return FileContext(separator.join(blocks), included, excluded, used)
-
-
-def _unique_order(files: Iterable[Path | str]) -> Iterator[Path | str]:
-    seen: set[str] = set()
-    for item in files:
-        key = str(item)
-        if key not in seen:
-            seen.add(key)
-            yield item

@@ -87,7 +87,10 @@ class PromptContext:
 
     def notes(self) -> list[str]:
         """One readable line per file left out or skipped (for the result text)."""
-        lines = [f"Left out (did not fit): {e['path']}: {e['reason']}" for e in self.excluded]
+        lines = [
+            f"{'Left out (did not fit)' if e.get('tokens') else 'Left out'}: {e['path']}: {e['reason']}"
+            for e in self.excluded
+        ]
         return lines + [f"Skipped: {s['path']}: {s['reason']}" for s in self.skipped]
 
 
@@ -193,7 +196,8 @@ def _file_sections(fitted: FileContext, excluded: list[dict[str, Any]]) -> list[
     sections = []
     if fitted.text:
         sections.append(f"=== FILES ===\n{fitted.text}\n=== END OF FILES ===")
-    if excluded:
-        names = "\n".join(f"- {e['path']}" for e in excluded)
+    too_big = [e for e in excluded if e.get("tokens")]  # the others were withheld (a secret) or unreadable
+    if too_big:
+        names = "\n".join(f"- {e['path']}" for e in too_big)
         sections.append(f"Files the user referenced but that did not fit (not shown to you):\n{names}")
     return sections
