@@ -13,9 +13,12 @@ from zen_core.calls.tool import Tool, ToolResponse
 from zen_core.plugin.host import ZenHost
 from zen_core.version import __version__
 
+#: Sent to clients with every session and billed to the agent every turn: short, and about when to use Zen.
 INSTRUCTIONS = (
-    "Zen lets you consult other LLMs. Use the model the user names; if none, call `listmodels` "
-    "to see configured models. Pass file paths (absolute) instead of pasting file contents."
+    "Zen asks other LLMs for you: use it for a second opinion, a review, or several models' consensus "
+    "before a risky change, or when stuck. Use the model the user names; `listmodels` shows the others. "
+    "Pass absolute file paths, not file contents. Pass a result's continuation_id to continue; `threads` "
+    "lists recent ones."
 )
 
 

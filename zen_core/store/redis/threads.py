@@ -1,46 +1,15 @@
-"""Shared backend on Redis, for several Zen instances behind a load balancer.
-
-Layout (``<p>`` is the key prefix, ``zen:`` by default):
-
-* ``<p>thread:<id>`` — hash with the thread's metadata;
-* ``<p>thread:<id>:turns`` — list of turns (JSON), appended by a Lua script that checks the
-  turn limit, pushes, and refreshes the TTL of both keys atomically;
-* ``<p>threads`` — sorted set of thread ids by last update, for ``list_threads``;
-* ``<p>counter:<key>`` — counters (``INCRBYFLOAT`` + ``EXPIRE NX`` in one ``MULTI``).
-
-The client connects on first use and reconnects by itself once Redis is back; while it is
-down every call raises :class:`StoreUnavailable`.
-"""
+"""Threads as a metadata hash plus a list of turns, both expiring together; an index per owner."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
-import redis.exceptions
 from pydantic_core import to_json
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.commands.core import AsyncScript
 from redis.typing import EncodableT, FieldT
 
-from zen_core.store.base import (
-    ANYONE,
-    Anyone,
-    Counters,
-    Owner,
-    Store,
-    StoreUnavailable,
-    ThreadFull,
-    ThreadStore,
-    mask_url,
-    normalize_thread_id,
-    owner_matches,
-)
+from zen_core.store.base import ANYONE, Anyone, Owner, ThreadFull, ThreadStore, normalize_thread_id, owner_matches
 from zen_core.store.models import (
     ConversationSettings,
     Thread,
@@ -50,10 +19,7 @@ from zen_core.store.models import (
     from_epoch,
     merge_models,
 )
-
-DEFAULT_PREFIX = "zen:"
-CONNECT_TIMEOUT_S = 2.0
-SOCKET_TIMEOUT_S = 5.0
+from zen_core.store.redis.connection import RedisConnection
 
 # KEYS: meta, turns, index. ARGV: id, now, ttl_ms, max_turns, first_prompt, models ("\n"-joined),
 # check_owner ("1"/"0"), owner ("" = none), owner-index key prefix, turns...
@@ -89,65 +55,6 @@ redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 redis.call('ZADD', ARGV[9] .. owner, ARGV[2], ARGV[1])
 return count + adding
 """
-
-
-class RedisConnection:
-    """The lazily created client plus the error translation every call goes through."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        self.url = url
-        self.prefix = prefix
-        self.description = mask_url(url)
-        self._client: Redis | None = None
-        self._append: AsyncScript | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    @property
-    def client(self) -> Redis:
-        """The client for the running event loop (redis.asyncio connections belong to one loop)."""
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            # A client left behind by an earlier loop cannot be closed from this one; drop it.
-            self._append, self._loop = None, loop
-            self._client = Redis.from_url(
-                self.url,
-                decode_responses=True,
-                socket_connect_timeout=CONNECT_TIMEOUT_S,
-                socket_timeout=SOCKET_TIMEOUT_S,
-                health_check_interval=30,
-                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
-                client_name="zen",
-            )
-        return self._client
-
-    @property
-    def append_script(self) -> AsyncScript:
-        """The atomic append script (re-loaded by redis-py if the server lost its script cache)."""
-        if self._append is None:
-            self._append = self.client.register_script(_APPEND_LUA)
-        return self._append
-
-    @contextmanager
-    def guard(self) -> Iterator[None]:
-        """Turn Redis and socket errors into :class:`StoreUnavailable` naming the (masked) URL."""
-        try:
-            yield
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise StoreUnavailable(
-                f"Redis at {self.description} is unreachable ({exc}); is redis-server running? "
-                "Conversation memory and shared counters are unavailable until it is back.",
-                store=self.description,
-            ) from exc
-        except redis.exceptions.RedisError as exc:
-            raise StoreUnavailable(
-                f"Redis at {self.description} rejected a command: {exc}", store=self.description
-            ) from exc
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            client, self._client, self._append = self._client, None, None
-            if self._loop is asyncio.get_running_loop():
-                await client.aclose()
 
 
 class RedisThreadStore(ThreadStore):
@@ -238,7 +145,7 @@ class RedisThreadStore(ThreadStore):
         ]
         with self._conn.guard():
             result = int(
-                await self._conn.append_script(
+                await self._conn.script(_APPEND_LUA)(
                     keys=[self._meta_key(thread_id), self._turns_key(thread_id), self._index], args=args
                 )
             )
@@ -314,53 +221,3 @@ def _owner_of(meta: dict[str, str], context: dict[str, object]) -> str | None:
         legacy = context.get("owner")
         value = legacy if isinstance(legacy, str) else ""
     return value or None
-
-
-class RedisCounters:
-    """Counters as Redis float strings with an expiry set when the key is created."""
-
-    def __init__(self, conn: RedisConnection) -> None:
-        self._conn = conn
-
-    def _key(self, key: str) -> str:
-        return f"{self._conn.prefix}counter:{key}"
-
-    async def incr(self, key: str, amount: float, ttl_s: int) -> float:
-        name = self._key(key)
-        with self._conn.guard():
-            async with self._conn.client.pipeline(transaction=True) as pipe:
-                pipe.incrbyfloat(name, amount)
-                pipe.expire(name, max(1, int(ttl_s)), nx=True)
-                value, _ = await pipe.execute()
-        return float(value)
-
-    async def get(self, key: str) -> float:
-        with self._conn.guard():
-            value = await self._conn.client.get(self._key(key))
-        return 0.0 if value is None else float(value)
-
-
-class RedisStore(Store):
-    """The Redis store. Construction is free: the client connects on first use."""
-
-    def __init__(self, url: str, config: ConversationSettings, *, prefix: str = DEFAULT_PREFIX) -> None:
-        self._conn = RedisConnection(url, prefix)
-        self.url = url
-        self.description = self._conn.description
-        self._threads = RedisThreadStore(self._conn, config)
-        self._counters = RedisCounters(self._conn)
-
-    @property
-    def threads(self) -> ThreadStore:
-        return self._threads
-
-    @property
-    def counters(self) -> Counters:
-        return self._counters
-
-    async def ping(self) -> None:
-        with self._conn.guard():
-            await self._conn.client.ping()
-
-    async def aclose(self) -> None:
-        await self._conn.aclose()
