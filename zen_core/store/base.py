@@ -6,10 +6,14 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from zen_core.errors import ToolError
+
+if TYPE_CHECKING:
+    from zen_core.store.jobs import JobStore
+    from zen_core.store.usage import UsageLog
 from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn, from_epoch, new_thread_id
 
 RESTART_HINT = (
@@ -209,6 +213,16 @@ class Store(ABC):
     @property
     @abstractmethod
     def counters(self) -> Counters: ...
+
+    @property
+    @abstractmethod
+    def usage(self) -> UsageLog:
+        """Usage events of model calls, kept a week (for the ``usage`` tool and ``zen usage``)."""
+
+    @property
+    @abstractmethod
+    def jobs(self) -> JobStore:
+        """Background jobs (tool calls that outlive their request)."""
 
     @abstractmethod
     async def ping(self) -> None:

@@ -11,10 +11,14 @@ import sqlite3
 from pathlib import Path
 
 from zen_core.store.base import Counters, Store, ThreadStore
+from zen_core.store.jobs import JobStore
 from zen_core.store.models import ConversationSettings
 from zen_core.store.sqlite.counters import SQLiteCounters
 from zen_core.store.sqlite.database import DB_FILENAME, SQLiteDatabase, use_wal, write_txn
+from zen_core.store.sqlite.jobs import SQLiteJobStore
 from zen_core.store.sqlite.threads import SQLiteThreadStore
+from zen_core.store.sqlite.usage import SQLiteUsageLog
+from zen_core.store.usage import UsageLog
 
 __all__ = ["DB_FILENAME", "SQLiteCounters", "SQLiteDatabase", "SQLiteStore", "SQLiteThreadStore", "use_wal"]
 
@@ -28,6 +32,8 @@ class SQLiteStore(Store):
         self.description = self._db.description
         self._threads = SQLiteThreadStore(self._db, config)
         self._counters = SQLiteCounters(self._db)
+        self._usage = SQLiteUsageLog(self._db)
+        self._jobs = SQLiteJobStore(self._db, config.ttl_seconds)
 
     @property
     def threads(self) -> ThreadStore:
@@ -36,6 +42,14 @@ class SQLiteStore(Store):
     @property
     def counters(self) -> Counters:
         return self._counters
+
+    @property
+    def usage(self) -> UsageLog:
+        return self._usage
+
+    @property
+    def jobs(self) -> JobStore:
+        return self._jobs
 
     async def ping(self) -> None:
         def _check_writable(conn: sqlite3.Connection) -> None:

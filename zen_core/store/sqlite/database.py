@@ -21,13 +21,13 @@ from zen_core.store.base import StoreUnavailable
 T = TypeVar("T")
 
 DB_FILENAME = "zen.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: How long a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_S = 15.0
 #: Expired rows are deleted at most this often (reads filter them out in between).
 PURGE_INTERVAL_S = 60.0
 
-_SCHEMA = (
+_SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS threads (
         id TEXT PRIMARY KEY,
         parent_id TEXT,
@@ -53,12 +53,31 @@ _SCHEMA = (
         expires_at REAL NOT NULL) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS counters_by_expiry ON counters(expires_at)",
 )
+#: Usage events and background jobs (schema version 3).
+_SCHEMA_3 = (
+    """CREATE TABLE IF NOT EXISTS usage_events (
+        ts REAL NOT NULL,
+        owner TEXT,
+        data TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS usage_by_ts ON usage_events(ts)",
+    """CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY,
+        owner TEXT,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        data TEXT NOT NULL) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs(owner, created_at)",
+)
+_SCHEMA = _SCHEMA + _SCHEMA_3
+#: Seconds usage events are kept (the 7-day report plus a day).
+USAGE_RETENTION_S = 8 * 86400.0
 #: Statements that bring a database of the given version to the next one.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
         "ALTER TABLE threads ADD COLUMN owner TEXT",
         "UPDATE threads SET owner = json_extract(initial_context, '$.owner')",
     ),
+    2: _SCHEMA_3,
 }
 _OWNER_INDEX = "CREATE INDEX IF NOT EXISTS threads_by_owner ON threads(owner, updated_at)"
 
@@ -130,12 +149,14 @@ class SQLiteDatabase:
         return conn
 
     def maybe_purge(self, conn: sqlite3.Connection, now: float) -> None:
-        """Delete expired threads and counters (call inside a write transaction)."""
+        """Delete expired threads, counters, jobs and usage events (call inside a write transaction)."""
         if now - self._last_purge < PURGE_INTERVAL_S:
             return
         self._last_purge = now
         conn.execute("DELETE FROM threads WHERE expires_at <= ?", (now,))
         conn.execute("DELETE FROM counters WHERE expires_at <= ?", (now,))
+        conn.execute("DELETE FROM jobs WHERE expires_at <= ?", (now,))
+        conn.execute("DELETE FROM usage_events WHERE ts < ?", (now - USAGE_RETENTION_S,))
 
     async def aclose(self) -> None:
         if self._closed:

@@ -1,0 +1,118 @@
+"""Usage events — one per model call, and one per consensus verdict — kept for ``USAGE_RETENTION_S`` in the
+store (shared by every instance), and the report made of them: calls, tokens, cost, latency percentiles,
+error rate and agreement with the consensus majority, per model and per key, today and over 7 days."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from zen_core.store.base import ANYONE, Owner
+
+#: How long events are kept: the 7-day report plus a day of slack.
+USAGE_RETENTION_S = 8 * 86400.0
+WEEK_S = 7 * 86400.0
+
+
+class UsageEvent(BaseModel):
+    """One model call (``kind="call"``) or one model's consensus verdict (``kind="verdict"``)."""
+
+    ts: float
+    owner: str | None = None
+    tool: str = ""
+    kind: Literal["call", "verdict"] = "call"
+    #: The model that answered (or, for a failed call, the one asked).
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    error: str | None = None
+    cache_hit: bool = False
+    #: Verdicts only: whether the model's final position was the consensus majority's.
+    agreed: bool | None = None
+
+
+class UsageLog(ABC):
+    """Where usage events are kept (the SQLite file or Redis)."""
+
+    @abstractmethod
+    async def append(self, events: Sequence[UsageEvent]) -> None:
+        """Keep ``events`` (for :data:`USAGE_RETENTION_S`)."""
+
+    @abstractmethod
+    async def since(self, ts: float, *, owner: Owner = ANYONE) -> list[UsageEvent]:
+        """Events at or after epoch ``ts`` of ``owner`` (everyone's with :data:`ANYONE`), oldest first."""
+
+
+def start_of_today(now: float | None = None) -> float:
+    """Epoch seconds of today's UTC midnight."""
+    day = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
+    return day.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def usage_report(events: Iterable[UsageEvent], *, now: float | None = None) -> dict[str, Any]:
+    """``{"today": …, "last_7_days": …}``, each with ``totals``, ``models`` and ``keys``."""
+    now = time.time() if now is None else now
+    listed = list(events)
+    return {
+        "today": _period([e for e in listed if e.ts >= start_of_today(now)]),
+        "last_7_days": _period([e for e in listed if e.ts >= now - WEEK_S]),
+    }
+
+
+def _period(events: list[UsageEvent]) -> dict[str, Any]:
+    calls = [e for e in events if e.kind == "call"]
+    verdicts = [e for e in events if e.kind == "verdict"]
+    models = sorted({e.model for e in events})
+    keys = sorted({e.owner or "(no key)" for e in calls})
+    return {
+        "totals": _calls([*calls]),
+        "models": {m: {**_calls([e for e in calls if e.model == m]), **_agreement(verdicts, m)} for m in models},
+        "keys": {k: _calls([e for e in calls if (e.owner or "(no key)") == k]) for k in keys},
+    }
+
+
+def _calls(calls: list[UsageEvent]) -> dict[str, Any]:
+    latencies = sorted(e.latency_ms for e in calls if not e.error and not e.cache_hit)
+    errors = sum(1 for e in calls if e.error)
+    return {
+        "calls": len(calls),
+        "errors": errors,
+        "error_rate": round(errors / len(calls), 4) if calls else 0.0,
+        "prompt_tokens": sum(e.prompt_tokens for e in calls),
+        "completion_tokens": sum(e.completion_tokens for e in calls),
+        "cost_usd": round(sum(e.cost_usd for e in calls), 6),
+        "cache_hits": sum(1 for e in calls if e.cache_hit),
+        "latency_p50_ms": _percentile(latencies, 50),
+        "latency_p95_ms": _percentile(latencies, 95),
+    }
+
+
+def _agreement(verdicts: list[UsageEvent], model: str) -> dict[str, Any]:
+    mine = [e for e in verdicts if e.model == model]
+    if not mine:
+        return {}
+    agreed = sum(1 for e in mine if e.agreed)
+    return {
+        "consensus_verdicts": len(mine),
+        "agreed_with_majority": agreed,
+        "agreement_rate": round(agreed / len(mine), 4),
+    }
+
+
+def _percentile(sorted_values: list[float], pct: int) -> float | None:
+    """The ``pct``-th percentile (nearest rank) of ``sorted_values``; ``None`` when empty."""
+    if not sorted_values:
+        return None
+    if len(sorted_values) == 1:
+        return round(sorted_values[0], 1)
+    rank = max(math.ceil(pct / 100 * len(sorted_values)), 1)
+    return round(sorted_values[rank - 1], 1) if pct != 50 else round(statistics.median(sorted_values), 1)
