@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from zen_core.llm import LLMService
     from zen_core.llm.models import ModelRegistry, ModelSource
     from zen_core.store import Counters, ThreadStore
+    from zen_core.store.jobs import JobStore
+    from zen_core.store.usage import UsageLog
 
 log = logging.getLogger("zen.services")
 
@@ -58,6 +60,14 @@ class Services:
     @property
     def threads(self) -> ThreadStore:
         return self._open_store().threads  # type: ignore[no-any-return]
+
+    @property
+    def usage(self) -> UsageLog:
+        return self._open_store().usage  # type: ignore[no-any-return]
+
+    @property
+    def jobs(self) -> JobStore:
+        return self._open_store().jobs  # type: ignore[no-any-return]
 
     @property
     def counters(self) -> Counters:

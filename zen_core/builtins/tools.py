@@ -105,8 +105,29 @@ class ThreadsTool(Tool[ThreadsRequest]):
         return ToolResponse(data={"threads": data}, text=text)
 
 
+class UsageRequest(ToolRequest):
+    pass
+
+
+class UsageTool(Tool[UsageRequest]):
+    name = "usage"
+    description = (
+        "Your model usage today and over 7 days: calls, tokens, cost, latency p50/p95 and error rate per model, "
+        "and how often each model agreed with the consensus majority."
+    )
+    request_model = UsageRequest
+    annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
+
+    async def execute(self, request: UsageRequest, ctx: ToolContext) -> ToolResponse:
+        from zen_core.store.usage import format_usage
+
+        report = await ctx.usage_report()
+        return ToolResponse(data=report, text=format_usage(report))
+
+
 @hookimpl
 def register_tools(register: Callable[[Tool[Any]], None]) -> None:
     register(ListModelsTool())
     register(VersionTool())
     register(ThreadsTool())
+    register(UsageTool())

@@ -16,6 +16,7 @@ from zen_core.calls.progress import CallProgress
 from zen_core.context.access import Files
 from zen_core.llm.bound import LLM
 from zen_core.llm.usage import UsageRecord
+from zen_core.store.usage import UsageView
 from zen_core.store.view import Threads
 
 
@@ -79,6 +80,10 @@ class ToolContext:
     max_output_tokens: int | None = None
     #: The user's prompt overrides for this tool: the ``prompts.<tool>`` section of the configuration.
     prompt_overrides: Mapping[str, Any] = field(default_factory=dict)
+    #: The caller's usage log (see :meth:`usage_report`); set by the dispatcher.
+    usage_log: UsageView | None = None
+    #: Models' verdicts in a multi-model call: ``(model, agreed with the majority)`` (see :meth:`record_verdict`).
+    verdicts: list[tuple[str, bool]] = field(default_factory=list)
 
     @property
     def key_name(self) -> str | None:
@@ -96,6 +101,17 @@ class ToolContext:
     def record_usage(self, record: UsageRecord) -> None:
         """Report a model call made without ``ctx.llm`` (e.g. by a CLI sub-agent), for logs and metrics."""
         self.usage.append(record)
+
+    async def usage_report(self) -> dict[str, Any]:
+        """The caller's model usage, today and over 7 days (what the ``usage`` tool shows)."""
+        if self.usage_log is None:
+            return {}
+        return await self.usage_log.report()
+
+    def record_verdict(self, model: str, agreed: bool) -> None:
+        """Report whether ``model`` ended up agreeing with the majority of a multi-model call (consensus):
+        the ``usage`` report shows how often each model agrees, a hint of what it adds."""
+        self.verdicts.append((model, agreed))
 
     @property
     def wants_progress(self) -> bool:

@@ -6,9 +6,11 @@ Both the MCP server and ``zen call`` go through :class:`Dispatcher`, so they beh
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from zen_core.errors import ToolError
 from zen_core.llm.bound import LLM, CallScope
 from zen_core.redact import redact_text
 from zen_core.services import Services
+from zen_core.store.usage import UsageEvent, UsageView
 from zen_core.store.view import Threads
 from zen_core.version import __version__
 
@@ -94,6 +97,32 @@ def _masked(value: Any) -> Any:
     return value
 
 
+def usage_events(ctx: ToolContext) -> list[UsageEvent]:
+    """The usage events of a finished call: one per model call, one per verdict."""
+    now = time.time()
+    owner, tool = ctx.caller.key_name, ctx.tool_name
+    events = [
+        UsageEvent(
+            ts=now,
+            owner=owner,
+            tool=tool,
+            model=r.model_used or r.model,
+            prompt_tokens=r.prompt_tokens,
+            completion_tokens=r.completion_tokens,
+            cost_usd=r.cost_usd,
+            latency_ms=r.latency_ms,
+            error=r.error,
+            cache_hit=r.cache_hit,
+        )
+        for r in ctx.usage
+    ]
+    events += [
+        UsageEvent(ts=now, owner=owner, tool=tool, kind="verdict", model=model, agreed=agreed)
+        for model, agreed in ctx.verdicts
+    ]
+    return events
+
+
 def _max_output_tokens() -> int | None:
     raw = os.environ.get("MAX_MCP_OUTPUT_TOKENS", "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else None
@@ -109,6 +138,8 @@ class Dispatcher:
         self.services = services
         self.max_arguments_bytes = int(services.settings.get("server.max_arguments_bytes", 1_000_000))
         self._chain = build_chain(middleware, self._invoke)
+        #: Usage writes still under way (kept so they are not garbage-collected; see :meth:`flush`).
+        self._writes: set[asyncio.Task[None]] = set()
 
     def context(
         self,
@@ -151,6 +182,7 @@ class Dispatcher:
             progress=tracker,
             max_output_tokens=_max_output_tokens(),
             prompt_overrides=prompts if isinstance(prompts, Mapping) else {},
+            usage_log=UsageView(services.usage, caller.key_name),
         )
 
     async def call(
@@ -192,7 +224,29 @@ class Dispatcher:
             response = error_response(f"Tool '{name}' failed: {type(exc).__name__}: {exc}", code="internal_error")
         response.request_id = ctx.request_id
         response.metadata.setdefault("trace_id", ctx.trace_id)
+        self._keep_usage(ctx)
         return response
+
+    def _keep_usage(self, ctx: ToolContext) -> None:
+        """Store the call's usage events for the ``usage`` report, without making the caller wait."""
+        events = usage_events(ctx)
+        if not events:
+            return
+
+        async def write() -> None:
+            try:
+                await self.services.usage.append(events)
+            except Exception as exc:  # the answer is delivered; a lost usage event is only logged
+                log.warning("usage of %s (trace %s) not stored: %s", ctx.tool_name, ctx.trace_id, exc)
+
+        task = asyncio.create_task(write())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def flush(self) -> None:
+        """Wait for the usage writes under way (before the process stops)."""
+        if self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
 
     async def _invoke(self, call: ToolCall) -> ToolResponse:
         """The innermost step: validate the (possibly rewritten) arguments and execute.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from zen_core.cli.common import configure_logging
-from zen_core.cli.inspect import doctor, models, plugins, threads, tools
+from zen_core.cli.inspect import doctor, models, plugins, threads, tools, usage
 from zen_core.cli.run import call, serve
 from zen_core.version import __version__
 
@@ -25,7 +25,7 @@ def main(log_level: str) -> None:
     configure_logging(log_level)
 
 
-for command in (serve, call, plugins, tools, models, threads, doctor):
+for command in (serve, call, plugins, tools, models, threads, usage, doctor):
     main.add_command(command)
 
 try:  # commands contributed by optional core modules

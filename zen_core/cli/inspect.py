@@ -115,6 +115,32 @@ def threads(limit: int, as_json: bool) -> None:
         click.echo(format_thread_table(summaries))
 
 
+@click.command()
+@click.option("--key", "key_name", default=None, help="Only this API key's usage (default: every key's).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def usage(key_name: str | None, as_json: bool) -> None:
+    """Model usage today and over 7 days: calls, tokens, cost, latency, errors, consensus agreement."""
+    from zen_core.settings import Settings
+    from zen_core.store import ANYONE, open_store
+    from zen_core.store.usage import UsageView, format_usage
+
+    async def fetch() -> dict[str, Any]:
+        store = open_store(Settings())
+        try:
+            return await UsageView(store.usage, ANYONE if key_name is None else key_name).report()
+        finally:
+            await store.aclose()
+
+    try:
+        report = asyncio.run(fetch())
+    except Exception as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        echo_json(report)
+    else:
+        click.echo(format_usage(report))
+
+
 def _doctor_report() -> tuple[dict[str, Any], bool]:
     host = load_host()
     settings = host.settings

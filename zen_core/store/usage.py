@@ -116,3 +116,49 @@ def _percentile(sorted_values: list[float], pct: int) -> float | None:
         return round(sorted_values[0], 1)
     rank = max(math.ceil(pct / 100 * len(sorted_values)), 1)
     return round(sorted_values[rank - 1], 1) if pct != 50 else round(statistics.median(sorted_values), 1)
+
+
+class UsageView:
+    """One owner's usage (``ctx.usage_report()``; ``zen usage`` reads everyone's)."""
+
+    def __init__(self, log: UsageLog, owner: Owner) -> None:
+        self._log = log
+        self._owner = owner
+
+    async def report(self) -> dict[str, Any]:
+        now = time.time()
+        return usage_report(await self._log.since(now - WEEK_S, owner=self._owner), now=now)
+
+
+def format_usage(report: dict[str, Any]) -> str:
+    """The report as two plain-text tables (today, last 7 days), one row per model, then per key."""
+    lines: list[str] = []
+    for period, title in (("today", "Today (UTC)"), ("last_7_days", "Last 7 days")):
+        data = report[period]
+        totals = data["totals"]
+        lines.append(
+            f"{title}: {totals['calls']} calls, {totals['prompt_tokens'] + totals['completion_tokens']:,} tokens, "
+            f"${totals['cost_usd']:.4f}, {totals['errors']} errors"
+        )
+        if not data["models"]:
+            lines.append("  (no model calls)")
+            continue
+        header = (
+            f"  {'MODEL':<24} {'CALLS':>6} {'TOKENS':>10} {'COST $':>9} {'P50 MS':>7} {'P95 MS':>7} {'ERR %':>6} AGREED"
+        )
+        lines.append(header)
+        for model, m in data["models"].items():
+            tokens = m.get("prompt_tokens", 0) + m.get("completion_tokens", 0)
+            agreed = f"{m['agreed_with_majority']}/{m['consensus_verdicts']}" if m.get("consensus_verdicts") else "-"
+            lines.append(
+                f"  {model:<24} {m.get('calls', 0):>6} {tokens:>10,} {m.get('cost_usd', 0.0):>9.4f} "
+                f"{_ms(m.get('latency_p50_ms')):>7} {_ms(m.get('latency_p95_ms')):>7} "
+                f"{100 * m.get('error_rate', 0.0):>6.1f} {agreed}"
+            )
+        if len(data["keys"]) > 1 or "(no key)" not in data["keys"]:
+            lines += [f"  key {key}: {k['calls']} calls, ${k['cost_usd']:.4f}" for key, k in data["keys"].items()]
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"

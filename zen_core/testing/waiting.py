@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Callable
 
 
 async def wait_until(predicate: Callable[[], object], what: str, within_s: float = 20.0) -> None:
-    """Poll ``predicate`` until it is true; ``AssertionError`` naming ``what`` after ``within_s`` seconds."""
+    """Poll ``predicate`` (a function, or an async one) until it is true; ``AssertionError`` naming ``what``
+    after ``within_s`` seconds."""
     deadline = time.monotonic() + within_s
-    while not predicate():
+    while True:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting until {what}")
         await asyncio.sleep(0.05)

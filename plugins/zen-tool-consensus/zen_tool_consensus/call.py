@@ -87,6 +87,7 @@ class Consensus:
         if request.synthesize_with:
             await self._synthesize(progress)
         state.wall_ms = (time.perf_counter() - started) * 1000
+        self._record_verdicts()
         await self._save(thread)
         return ToolResponse(
             status="success" if state.complete else "partial",
@@ -203,6 +204,16 @@ class Consensus:
             code="all_models_failed",
             details={"models": errors, "totals": state.totals()},
         )
+
+    def _record_verdicts(self) -> None:
+        """Tell Zen's usage report which models ended with the majority (when there is one)."""
+        agreement = self.run_state.agreement()
+        if agreement.level == "split" or agreement.leading_position is None:
+            return
+        for p in self.people:
+            latest = self.run_state.latest_ok(p)
+            if latest is not None and latest.model_used:
+                self.ctx.record_verdict(latest.model_used, latest.position == agreement.leading_position)
 
     # -- conversation ----------------------------------------------------------------------------
     async def _thread(self) -> Thread | None:
