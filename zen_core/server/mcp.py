@@ -7,10 +7,13 @@ from typing import Any
 
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
 
 from zen_core.calls.context import Caller
 from zen_core.calls.tool import Tool, ToolResponse
+from zen_core.errors import ToolError
 from zen_core.plugin.host import ZenHost
+from zen_core.server.resources import Resources
 from zen_core.version import __version__
 
 #: Sent to clients with every session and billed to the agent every turn: short, and about when to use Zen.
@@ -78,6 +81,7 @@ class ZenMCPServer:
     def __init__(self, host: ZenHost, *, warm_up_after_list: bool = True) -> None:
         self.host = host
         self.dispatcher = host.dispatcher()
+        self.resources = Resources(host.services)
         self._warm_up_after_list = warm_up_after_list
         self._tools_cache: list[types.Tool] | None = None
         self._schemas: dict[str, dict[str, Any] | None] = {}
@@ -90,6 +94,9 @@ class ZenMCPServer:
             on_call_tool=self.call_tool,
             on_list_prompts=self.list_prompts,
             on_get_prompt=self.get_prompt,
+            on_list_resources=self.list_resources,
+            on_list_resource_templates=self.list_resource_templates,
+            on_read_resource=self.read_resource,
             # Without this the SDK runs the whole tools/list handler on every HTTP tools/call to look up
             # one schema (for Mcp-Param-* header checks).
             get_tool_input_schema=self.tool_input_schema,
@@ -135,6 +142,27 @@ class ZenMCPServer:
             progress=progress,
         )
         return call_tool_result(response)
+
+    async def list_resources(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=await self.resources.listing(_request_info(ctx)[0]))
+
+    async def list_resource_templates(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=self.resources.templates())
+
+    async def read_resource(
+        self, ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        try:
+            contents = await self.resources.read(str(params.uri), _request_info(ctx)[0])
+        except ToolError as exc:  # another key's (or an expired) conversation, the store down …
+            raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from exc
+        except ValueError as exc:
+            raise MCPError(code=types.INVALID_PARAMS, message=str(exc)) from exc
+        return types.ReadResourceResult(contents=list(contents))
 
     async def list_prompts(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
