@@ -125,9 +125,74 @@ class UsageTool(Tool[UsageRequest]):
         return ToolResponse(data=report, text=format_usage(report))
 
 
+class JobsRequest(ToolRequest):
+    job_id: str | None = Field(None, description="The job to show; none lists your recent jobs.")
+
+
+class JobsTool(Tool[JobsRequest]):
+    name = "jobs"
+    description = "Background jobs: a job's progress, partial results and, once done, its result; or your recent jobs."
+    request_model = JobsRequest
+    annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
+    max_result_chars = 100_000
+
+    async def execute(self, request: JobsRequest, ctx: ToolContext) -> ToolResponse:
+        assert ctx.jobs is not None
+        if request.job_id is None:
+            jobs = await ctx.jobs.list()
+            lines = [f"{j.id}  {j.tool:<12} {j.status:<9} {j.progress}".rstrip() for j in jobs]
+            return ToolResponse(
+                data={"jobs": [_job_data(j, with_result=False) for j in jobs]},
+                text="\n".join(lines) if lines else "No jobs.",
+            )
+        job = await ctx.jobs.get(request.job_id.strip())
+        return ToolResponse(data=_job_data(job, with_result=True), text=_job_text(job))
+
+
+class CancelJobRequest(ToolRequest):
+    job_id: str = Field(description="The job to stop.")
+
+
+class CancelJobTool(Tool[CancelJobRequest]):
+    name = "cancel_job"
+    description = "Stop a background job (its partial results stay readable with jobs)."
+    request_model = CancelJobRequest
+    annotations = ToolAnnotations(read_only=False, destructive=False, idempotent=True, open_world=False)
+
+    async def execute(self, request: CancelJobRequest, ctx: ToolContext) -> ToolResponse:
+        assert ctx.jobs is not None
+        job = await ctx.jobs.cancel(request.job_id.strip())
+        if job.finished:
+            text = f"Job {job.id} had already ended ({job.status}); nothing to stop."
+        else:
+            text = f'Job {job.id} will stop within a few seconds; jobs(job_id="{job.id}") shows when it has.'
+        return ToolResponse(data=_job_data(job, with_result=False), text=text)
+
+
+def _job_data(job: Any, *, with_result: bool) -> dict[str, Any]:
+    data = job.model_dump(mode="json", exclude={"result", "cancel_requested", "instance", "owner"})
+    data["job_id"] = data.pop("id")
+    if job.cancel_requested and not job.finished:
+        data["status"] = "cancelling"
+    if with_result and job.result is not None:
+        data["result"] = job.result
+    return dict(data)
+
+
+def _job_text(job: Any) -> str:
+    head = f"Job {job.id} ({job.tool}): {job.status}"
+    if not job.finished:
+        lines = [head + (f" — {job.progress}" if job.progress else "")]
+        lines += [f"- {name}: {str(value)[:300]}" for name, value in job.partial.items()]
+        return "\n".join(lines) + "\nCall jobs again later for the result."
+    return f"{head}\n\n{(job.result or {}).get('text', '')}"
+
+
 @hookimpl
 def register_tools(register: Callable[[Tool[Any]], None]) -> None:
     register(ListModelsTool())
     register(VersionTool())
     register(ThreadsTool())
     register(UsageTool())
+    register(JobsTool())
+    register(CancelJobTool())

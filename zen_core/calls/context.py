@@ -8,7 +8,7 @@ by forgetting a check.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from zen_core.calls.progress import CallProgress
 from zen_core.context.access import Files
 from zen_core.llm.bound import LLM
 from zen_core.llm.usage import UsageRecord
+from zen_core.store.jobs import JobsView
 from zen_core.store.usage import UsageView
 from zen_core.store.view import Threads
 
@@ -82,6 +83,10 @@ class ToolContext:
     prompt_overrides: Mapping[str, Any] = field(default_factory=dict)
     #: The caller's usage log (see :meth:`usage_report`); set by the dispatcher.
     usage_log: UsageView | None = None
+    #: The caller's background jobs (for the ``jobs`` tool); set by the dispatcher.
+    jobs: JobsView | None = None
+    #: Where partial results go when the call runs as a background job (see :meth:`report_partial`).
+    partial_sink: Callable[[str, Any], Awaitable[None]] | None = None
     #: Models' verdicts in a multi-model call: ``(model, agreed with the majority)`` (see :meth:`record_verdict`).
     verdicts: list[tuple[str, bool]] = field(default_factory=list)
 
@@ -107,6 +112,12 @@ class ToolContext:
         if self.usage_log is None:
             return {}
         return await self.usage_log.report()
+
+    async def report_partial(self, name: str, value: Any) -> None:
+        """Publish a result before the end (say, one model's answer of several). A background job shows
+        them to ``jobs``; otherwise nothing happens. ``value`` must be JSON-serialisable."""
+        if self.partial_sink is not None:
+            await self.partial_sink(name, value)
 
     def record_verdict(self, model: str, agreed: bool) -> None:
         """Report whether ``model`` ended up agreeing with the majority of a multi-model call (consensus):

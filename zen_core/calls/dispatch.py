@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from zen_core.calls.context import Caller, ServerInfo, ToolContext
+from zen_core.calls.jobs import JobRunner
 from zen_core.calls.middleware import Middleware, ToolCall, build_chain
 from zen_core.calls.progress import CallProgress, ProgressCallback
 from zen_core.calls.tool import Tool, ToolResponse
@@ -28,6 +29,7 @@ from zen_core.errors import ToolError
 from zen_core.llm.bound import LLM, CallScope
 from zen_core.redact import redact_text
 from zen_core.services import Services
+from zen_core.store.jobs import JobsView
 from zen_core.store.usage import UsageEvent, UsageView
 from zen_core.store.view import Threads
 from zen_core.version import __version__
@@ -140,6 +142,9 @@ class Dispatcher:
         self._chain = build_chain(middleware, self._invoke)
         #: Usage writes still under way (kept so they are not garbage-collected; see :meth:`flush`).
         self._writes: set[asyncio.Task[None]] = set()
+        self.jobs = JobRunner(lambda: services.jobs)
+        #: A call of a ``background`` tool running longer than this becomes a job (``jobs.auto_background_after_s``).
+        self.auto_background_after_s = float(services.settings.get("jobs.auto_background_after_s", 240.0))
 
     def context(
         self,
@@ -183,6 +188,7 @@ class Dispatcher:
             max_output_tokens=_max_output_tokens(),
             prompt_overrides=prompts if isinstance(prompts, Mapping) else {},
             usage_log=UsageView(services.usage, caller.key_name),
+            jobs=JobsView(services.jobs, caller.key_name),
         )
 
     async def call(
@@ -213,15 +219,38 @@ class Dispatcher:
             ctx = self.context(registered, caller or Caller(), progress=progress, request_id=request_id)
         except ToolError as exc:  # the store or settings cannot serve this caller
             return error_response(exc.message, code=exc.code, details=exc.details)
-        call = ToolCall(registered.tool, dict(arguments or {}), ctx, dict(headers or {}), self.services.settings)
+        args = dict(arguments or {})
+        background = args.pop("background", False) if registered.tool.background else False
+        if not isinstance(background, bool):
+            return error_response(
+                f"Invalid arguments for tool '{name}':\n- background: must be true or false (got {background!r})",
+                code="invalid_arguments",
+            )
+        call = ToolCall(registered.tool, args, ctx, dict(headers or {}), self.services.settings)
+        if not registered.tool.background:
+            return await self._finish(ctx, await self._run(call))
+        task = asyncio.create_task(self._run(call))
         try:
-            async with ctx.progress.beating():
-                response = await self._chain(call)
+            done, _ = await asyncio.wait({task}, timeout=0 if background else self.auto_background_after_s)
+        except asyncio.CancelledError:  # the client gave up before it became a job: so does the call
+            task.cancel()
+            raise
+        if task in done:
+            return await self._finish(ctx, task.result())
+        return await self.jobs.detach(task, ctx, lambda response: self._finish(ctx, response))
+
+    async def _run(self, call: ToolCall) -> ToolResponse:
+        """The middleware chain and the tool, with the heartbeat; every failure becomes an error result."""
+        try:
+            async with call.ctx.progress.beating():
+                return await self._chain(call)
         except ToolError as exc:
-            response = error_response(exc.message, code=exc.code, details=exc.details)
+            return error_response(exc.message, code=exc.code, details=exc.details)
         except Exception as exc:  # a failing middleware
-            log.exception("middleware failed around tool %s (trace %s)", name, ctx.trace_id)
-            response = error_response(f"Tool '{name}' failed: {type(exc).__name__}: {exc}", code="internal_error")
+            log.exception("middleware failed around tool %s (trace %s)", call.tool.name, call.ctx.trace_id)
+            return error_response(f"Tool '{call.tool.name}' failed: {type(exc).__name__}: {exc}", code="internal_error")
+
+    async def _finish(self, ctx: ToolContext, response: ToolResponse) -> ToolResponse:
         response.request_id = ctx.request_id
         response.metadata.setdefault("trace_id", ctx.trace_id)
         self._keep_usage(ctx)
@@ -243,8 +272,9 @@ class Dispatcher:
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
 
-    async def flush(self) -> None:
-        """Wait for the usage writes under way (before the process stops)."""
+    async def aclose(self) -> None:
+        """Before the process stops: interrupt the jobs still running (recorded so), finish usage writes."""
+        await self.jobs.aclose()
         if self._writes:
             await asyncio.gather(*list(self._writes), return_exceptions=True)
 

@@ -43,6 +43,10 @@ class CallProgress:
         """Whether the client asked for progress."""
         return self._send is not None
 
+    def redirect(self, send: ProgressCallback) -> None:
+        """Send from now on to ``send`` (a call that became a background job: its record in the store)."""
+        self._send = send
+
     async def report(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Send the tool's notification (its ``progress`` is raised, if needed, above the last one sent)."""
         if message and len(message) <= STAGE_CHARS and "\n" not in message:

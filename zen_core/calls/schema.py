@@ -49,14 +49,19 @@ def _compact(node: Any) -> Any:
 _JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
 
 
-def output_schema(data_schema: dict[str, Any]) -> dict[str, Any]:
+#: The ``data`` of a call that became a background job (a tool with ``background = True``).
+JOB_HANDLE = {"type": "object", "properties": {"job_id": {"type": "string"}}, "required": ["job_id"]}
+
+
+def output_schema(data_schema: dict[str, Any], *, job_handle: bool = False) -> dict[str, Any]:
     """The ``outputSchema`` of a tool whose ``data`` has ``data_schema``: Zen's result envelope (``status``,
     ``data``; ``metadata`` and ``request_id`` too, unlisted) around the data's required fields and their JSON
     types. Optional fields and descriptions are left out: clients check results with it, and every byte of
-    it is in ``tools/list``."""
+    it is in ``tools/list``. With ``job_handle``, ``data`` may also be a background job's handle."""
+    data = summarize(data_schema)
     return {
         "type": "object",
-        "properties": {"status": {"type": "string"}, "data": summarize(data_schema)},
+        "properties": {"status": {"type": "string"}, "data": {"anyOf": [data, JOB_HANDLE]} if job_handle else data},
         "required": ["status", "data"],
     }
 

@@ -70,6 +70,8 @@ class ToolAnnotations:
 
 
 RequestT = TypeVar("RequestT", bound=ToolRequest)
+#: The ``background`` argument of a tool with ``background = True`` (the dispatcher takes it out).
+BACKGROUND_FIELD = {"type": "boolean", "description": "Return a job id at once; get the result with jobs."}
 
 
 class Tool(ABC, Generic[RequestT]):
@@ -87,6 +89,9 @@ class Tool(ABC, Generic[RequestT]):
     #: For a tool whose results can be long: the size (characters) up to which Claude Code shows a
     #: result inline (``_meta["anthropic/maxResultSizeChars"]``; it caps at 500,000).
     max_result_chars: ClassVar[int | None] = None
+    #: A tool whose calls can take minutes: it takes a ``background`` argument (return a job id at once,
+    #: poll with the ``jobs`` tool), and a call outrunning ``jobs.auto_background_after_s`` becomes a job.
+    background: ClassVar[bool] = False
 
     @abstractmethod
     async def execute(self, request: RequestT, ctx: ToolContext) -> ToolResponse:
@@ -100,10 +105,13 @@ class Tool(ABC, Generic[RequestT]):
 
     def input_schema(self) -> dict[str, Any]:
         """The MCP ``inputSchema``: the request model's JSON schema, compacted (no titles, no docstring)."""
-        return compact_schema(self.request_model.model_json_schema())
+        schema = compact_schema(self.request_model.model_json_schema())
+        if self.background:
+            schema.setdefault("properties", {})["background"] = BACKGROUND_FIELD
+        return schema
 
     def output_schema(self) -> dict[str, Any] | None:
         """The MCP ``outputSchema`` (``None`` without an ``output_model``)."""
         if self.output_model is None:
             return None
-        return output_schema(self.output_model.model_json_schema())
+        return output_schema(self.output_model.model_json_schema(), job_handle=self.background)

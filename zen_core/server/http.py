@@ -46,6 +46,7 @@ def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1", ready_fd: int
             try:
                 yield
             finally:
+                await zen.aclose()
                 await host.services.aclose()
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), *host.routes, Mount("/", app=mcp_app)]

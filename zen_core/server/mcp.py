@@ -107,6 +107,10 @@ class ZenMCPServer:
             kept = [m for m in self.server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"]
             self.server.middleware = kept
 
+    async def aclose(self) -> None:
+        """Before the process stops: background jobs still running are recorded as interrupted."""
+        await self.dispatcher.aclose()
+
     def tool_input_schema(self, name: str) -> dict[str, Any] | None:
         """The ``inputSchema`` of tool ``name`` (``None`` for an unknown tool: nothing to validate)."""
         if name not in self._schemas:

@@ -18,4 +18,5 @@ async def serve_stdio(host: ZenHost) -> None:
             await zen.server.run(read_stream, write_stream, zen.server.create_initialization_options())
     finally:
         with anyio.CancelScope(shield=True):
+            await zen.aclose()
             await host.services.aclose()

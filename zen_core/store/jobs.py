@@ -78,3 +78,20 @@ class JobStore(ABC):
     @abstractmethod
     async def list_jobs(self, *, owner: Owner = ANYONE, limit: int = 20) -> list[Job]:
         """The owner's jobs, newest first."""
+
+
+class JobsView:
+    """One owner's jobs (the ``jobs`` tool): others' jobs are "not found", like ids that never existed."""
+
+    def __init__(self, store: JobStore, owner: str | None) -> None:
+        self._store = store
+        self.owner = owner
+
+    async def get(self, job_id: str) -> Job:
+        return await self._store.get(job_id, owner=self.owner)
+
+    async def cancel(self, job_id: str) -> Job:
+        return await self._store.request_cancel(job_id, owner=self.owner)
+
+    async def list(self, limit: int = 20) -> list[Job]:
+        return await self._store.list_jobs(owner=self.owner, limit=limit)

@@ -49,6 +49,7 @@ class ChatTool(Tool[ChatRequest]):
     annotations = ToolAnnotations(title="Chat with another model", read_only=True, open_world=True)
     output_model = ChatResult
     max_result_chars = 100_000
+    background = True
     prompt_template: ClassVar[str | None] = (
         "Use the `chat` tool of the zen MCP server to get a second opinion: {request}"
     )

@@ -131,6 +131,7 @@ class Consensus:
             )
             self.run_state.attempts[p.index].append(attempt)
             await progress.step(title, len(people))
+            await self.ctx.report_partial(f"{p.label} ({phase} {round_no})" if round_no else p.label, attempt.as_dict())
 
         unresolved = len(self.people) - len(people)
         if phase == "initial" and unresolved:

@@ -21,6 +21,8 @@ class ConsensusTool(Tool[ConsensusRequest]):
     description = DESCRIPTION
     request_model = ConsensusRequest
     annotations = ToolAnnotations(title="Multi-model consensus", read_only=True, open_world=True)
+    max_result_chars = 100_000
+    background = True
     prompt_template = (
         "Use the `{tool}` tool of the zen MCP server: ask several models (with stances where useful) "
         "and act on their agreement: {request}"

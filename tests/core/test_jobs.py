@@ -1,0 +1,110 @@
+"""Background jobs: a long call returns a job id at once (asked, or by itself past
+``jobs.auto_background_after_s``); ``jobs`` shows progress, partial results and the result from any
+instance; ``cancel_job`` stops it; a job belongs to the key that started it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from zen_core.builtins.keys import KeyFile
+from zen_core.testing.fake_llm import FakeLLM
+from zen_core.testing.mcp import HTTPServerProcess, http_client, stdio_client
+from zen_core.testing.pytest_plugin import ZenConfig
+from zen_core.testing.redis_server import RedisServer
+from zen_core.testing.waiting import wait_until
+
+pytestmark = pytest.mark.zen_plugins("zen-tool-chat", "zen-tool-consensus")
+ERAS = [pytest.param({"mode": "legacy"}, id="legacy"), pytest.param({}, id="2026-07-28")]
+
+
+def data(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content[0].text
+    return dict(result.structured_content["data"])
+
+
+async def finished(client: Any, job_id: str) -> dict[str, Any]:
+    job: dict[str, Any] = {}
+
+    async def done() -> bool:
+        job.update(data(await client.call_tool("jobs", {"job_id": job_id})))
+        return job["status"] not in ("running", "cancelling")
+
+    await wait_until(done, f"job {job_id} ends")
+    return job
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_background_call_returns_at_once_and_its_result_later(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM, era: dict[str, Any]
+) -> None:
+    slow = fake_llm.model("bg", text="the considered answer", latency_s=2)
+    zen_config.write("models.yaml", {"models": {"m": fake_llm.entry(slow)}})
+    async with stdio_client(zen_env, **era) as client:
+        chat = next(t for t in (await client.list_tools()).tools if t.name == "chat")
+        assert chat.input_schema["properties"]["background"]["type"] == "boolean"
+        handle = data(await client.call_tool("chat", {"prompt": "take your time", "model": "m", "background": True}))
+        assert handle["status"] == "running" and handle["tool"] == "chat" and fake_llm.calls(slow) <= 1
+        running = data(await client.call_tool("jobs", {"job_id": handle["job_id"]}))
+        assert running["status"] == "running"
+        job = await finished(client, handle["job_id"])
+        listed = data(await client.call_tool("jobs", {}))["jobs"]
+        bad = await client.call_tool("chat", {"prompt": "x", "model": "m", "background": "yes"})
+    assert job["status"] == "done"
+    assert job["result"]["structured"]["data"]["answer"] == "the considered answer"
+    assert "the considered answer" in job["result"]["text"]
+    assert [j["job_id"] for j in listed] == [handle["job_id"]]
+    assert bad.is_error and "background: must be true or false" in bad.content[0].text
+
+
+async def test_a_call_outrunning_the_limit_becomes_a_job_by_itself(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
+    slow = fake_llm.model("auto", text="worth the wait", latency_s=3)
+    quick = fake_llm.model("auto-quick", text="fast")
+    zen_config.write("models.yaml", {"models": {"m": fake_llm.entry(slow), "q": fake_llm.entry(quick)}})
+    zen_config.write("jobs.yaml", {"jobs": {"auto_background_after_s": 1}})
+    async with HTTPServerProcess(zen_env) as server, http_client(server.url) as client:
+        handle = data(await client.call_tool("chat", {"prompt": "slow one", "model": "m"}))
+        assert set(handle) >= {"job_id", "status"} and "answer" not in handle
+        job = await finished(client, handle["job_id"])
+        direct = data(await client.call_tool("chat", {"prompt": "quick one", "model": "q"}))  # LiteLLM loaded now
+    assert direct["answer"] == "fast"  # a call within the limit is answered directly
+    assert job["result"]["structured"]["data"]["answer"] == "worth the wait"
+
+
+@pytest.mark.redis
+async def test_any_instance_reports_and_cancels_a_job_and_only_for_its_key(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
+    fast = fake_llm.model("fast", text="Yes.\nPOSITION: support")
+    stuck = fake_llm.model("stuck", text="never", latency_s=60)
+    zen_config.write("models.yaml", {"models": {"fast": fake_llm.entry(fast), "stuck": fake_llm.entry(stuck)}})
+    keys = KeyFile(zen_config.dir)
+    alice, bob = keys.add("alice"), keys.add("bob")
+    with RedisServer() as redis:
+        env = {**zen_env, "ZEN_REDIS_URL": redis.url}
+        async with HTTPServerProcess(env) as a, HTTPServerProcess(env) as b:
+            async with http_client(a.url, api_key=alice) as on_a:
+                arguments = {"prompt": "ship?", "models": ["fast", "stuck"], "background": True}
+                handle = data(await on_a.call_tool("consensus", arguments))
+            job_id = handle["job_id"]
+            async with http_client(b.url, api_key=alice) as on_b:
+
+                async def fast_answered() -> bool:
+                    return "fast" in data(await on_b.call_tool("jobs", {"job_id": job_id}))["partial"]
+
+                await wait_until(fast_answered, "instance b sees the fast model's answer")
+                partial = data(await on_b.call_tool("jobs", {"job_id": job_id}))
+                async with http_client(b.url, api_key=bob) as bobs:
+                    theirs = await bobs.call_tool("jobs", {"job_id": job_id})
+                    their_cancel = await bobs.call_tool("cancel_job", {"job_id": job_id})
+                stopping = data(await on_b.call_tool("cancel_job", {"job_id": job_id}))
+                job = await finished(on_b, job_id)
+    assert partial["status"] == "running" and partial["progress"] == "1/2 initial answers"
+    assert partial["partial"]["fast"]["answer"].startswith("Yes.")
+    for refused in (theirs, their_cancel):
+        assert refused.is_error and refused.structured_content["data"]["error"]["code"] == "job_not_found"
+    assert stopping["status"] == "cancelling"
+    assert job["status"] == "cancelled" and "was cancelled" in job["result"]["text"]

@@ -1,0 +1,156 @@
+"""Background jobs: a call that outlives the client's request returns a job id at once and goes on here.
+
+A tool with ``background = True`` takes a ``background`` argument; such a call becomes a job at once when
+it is ``true``, and by itself when it runs longer than ``jobs.auto_background_after_s`` (240 s by default:
+under Codex's 300 s tool timeout). The job's progress, partial results and final result are written to the
+store (SQLite or Redis), so any instance behind a load balancer answers ``jobs``; the instance running it
+watches for a cancel request (from any instance) once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from zen_core.calls.context import ToolContext
+from zen_core.calls.tool import ToolResponse
+from zen_core.store.jobs import Job, JobStore
+
+log = logging.getLogger("zen.jobs")
+#: What turns a finished call's response into the one to keep (the dispatcher's bookkeeping).
+Finisher = Callable[[ToolResponse], Awaitable[ToolResponse]]
+#: How often a running job's progress is written at most, and how often it looks for a cancel request.
+WRITE_INTERVAL_S = 1.0
+CANCEL_POLL_S = 1.0
+
+
+def job_handle(job: Job) -> ToolResponse:
+    """What the client gets instead of the result: the job id and how to follow it."""
+    text = (
+        f'Started in the background as job {job.id} ({job.tool}). Call jobs with job_id="{job.id}" for its '
+        'progress and, once done, its result; action="cancel" stops it.'
+    )
+    return ToolResponse(status="success", data={"job_id": job.id, "status": job.status, "tool": job.tool}, text=text)
+
+
+class JobRunner:
+    """Runs the jobs of one process and records them in the store."""
+
+    def __init__(self, store: Callable[[], JobStore]) -> None:
+        self._store = store
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def store(self) -> JobStore:
+        return self._store()
+
+    async def detach(
+        self,
+        call: asyncio.Task[ToolResponse],
+        ctx: ToolContext,
+        finish: Callable[[ToolResponse], Awaitable[ToolResponse]],
+    ) -> ToolResponse:
+        """Let ``call`` (already running) go on as a job; returns the handle for the client.
+
+        ``finish`` turns the call's outcome into the result to keep (the dispatcher's bookkeeping).
+        """
+        job = Job(owner=ctx.caller.key_name, tool=ctx.tool_name, instance=self.instance)
+        await self.store.put(job)
+        recorder = _Recorder(self.store, job)
+        ctx.progress.redirect(recorder.progress)
+        ctx.partial_sink = recorder.partial
+        self._running[job.id] = asyncio.create_task(self._follow(job, call, recorder, finish))
+        return job_handle(job)
+
+    async def _follow(
+        self,
+        job: Job,
+        call: asyncio.Task[ToolResponse],
+        recorder: _Recorder,
+        finish: Finisher,
+    ) -> None:
+        watcher = asyncio.create_task(self._watch_cancel(job.id, call))
+        try:
+            try:
+                response = await finish(await call)
+                status = "failed" if response.status == "error" else "done"
+            except asyncio.CancelledError:
+                if not call.cancelled():
+                    raise
+                response = ToolResponse(status="error", text=f"Job {job.id} was cancelled.", data={"cancelled": True})
+                status = "cancelled"
+            result = {"text": response.render_text(), "structured": response.structured(), "is_error": status != "done"}
+            await recorder.finish(status, result)
+        except asyncio.CancelledError:  # the server is stopping
+            with contextlib.suppress(Exception):
+                await recorder.finish(
+                    "failed",
+                    {
+                        "text": "Interrupted: the server stopped. Run the call again.",
+                        "structured": None,
+                        "is_error": True,
+                    },
+                )
+            raise
+        except Exception:
+            log.exception("job %s could not be recorded", job.id)
+        finally:
+            watcher.cancel()
+            self._running.pop(job.id, None)
+
+    async def _watch_cancel(self, job_id: str, call: asyncio.Task[ToolResponse]) -> None:
+        while not call.done():
+            await asyncio.sleep(CANCEL_POLL_S)
+            try:
+                if (await self.store.get(job_id)).cancel_requested:
+                    call.cancel()
+                    return
+            except Exception:  # the store is down for a moment: look again later
+                log.debug("job %s: cancel check failed", job_id, exc_info=True)
+
+    async def aclose(self) -> None:
+        """Stop the jobs still running (each is recorded as interrupted)."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Recorder:
+    """Writes one job's progress and partial results to the store, at most once a second."""
+
+    def __init__(self, store: JobStore, job: Job) -> None:
+        self._store = store
+        self.job = job
+        self._last_write = 0.0
+        self._lock = asyncio.Lock()
+
+    async def progress(self, done: float, total: float | None, message: str | None) -> None:
+        if message:
+            self.job = self.job.model_copy(update={"progress": message})
+        await self._write()
+
+    async def partial(self, name: str, value: Any) -> None:
+        self.job = self.job.model_copy(update={"partial": {**self.job.partial, name: value}})
+        await self._write(force=True)
+
+    async def finish(self, status: str, result: dict[str, Any]) -> None:
+        self.job = self.job.model_copy(update={"status": status, "result": result})
+        await self._write(force=True)
+
+    async def _write(self, *, force: bool = False) -> None:
+        if not force and time.monotonic() - self._last_write < WRITE_INTERVAL_S:
+            return
+        async with self._lock:
+            self._last_write = time.monotonic()
+            try:
+                await self._store.put(self.job)
+            except Exception as exc:
+                log.warning("job %s: progress not stored: %s", self.job.id, exc)
