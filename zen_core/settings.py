@@ -104,6 +104,14 @@ def _dig(data: Any, dotted: str) -> Any:
     return node
 
 
+def _plugin_key(name: str) -> str:
+    return name.replace("-", "_").lower()
+
+
+def _lower_keys(key: Any) -> Any:
+    return key.lower() if isinstance(key, str) else key
+
+
 class Settings:
     """The merged settings of one Zen process. Read-only after construction."""
 
@@ -167,12 +175,16 @@ class Settings:
         return dict(value)
 
     def plugin(self, distribution: str) -> dict[str, Any]:
-        """A plugin's own settings: the ``plugins.<distribution-name>`` section (empty when absent)."""
-        plugins = self.section("plugins")
-        for key in (distribution, distribution.replace("-", "_")):
-            if key in plugins and isinstance(plugins[key], Mapping):
-                return dict(plugins[key])
-        return {}
+        """A plugin's own settings: the ``plugins.<distribution-name>`` section (empty when absent).
+
+        The name matches whatever its case and ``-`` / ``_`` spelling, so YAML's ``zen-tool-x`` and the
+        environment's ``ZEN_PLUGINS__ZEN_TOOL_X__…`` are the same section (merged, the environment winning)."""
+        wanted = _plugin_key(distribution)
+        merged: dict[str, Any] = {}
+        for key, value in self.section("plugins").items():
+            if _plugin_key(str(key)) == wanted and isinstance(value, Mapping):
+                merged = deep_merge(merged, {_lower_keys(k): v for k, v in value.items()} if key.isupper() else value)
+        return merged
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._data)

@@ -97,3 +97,15 @@ def test_zen_settings_fixture_sees_what_the_test_wrote(zen_config: Any, request:
     settings = request.getfixturevalue("zen_settings")  # built after the write
     assert settings.plugin("zen-tool-x") == {"depth": 2}
     assert settings.get("conversations.ttl_hours") == 24  # packaged defaults underneath
+
+
+def test_plugin_settings_from_the_environment_merge_over_yaml(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (dirs[1] / "plugins.yaml").write_text("plugins:\n  zen-tool-x:\n    depth: 2\n    name: from-yaml\n")
+    monkeypatch.setenv("ZEN_PLUGINS__ZEN_TOOL_X__NAME", "from-env")
+    monkeypatch.setenv("ZEN_PLUGINS__ZEN_TOOL_X__RETRIES", "3")
+    settings = Settings(dirs[1], defaults_dir=dirs[0])
+    assert settings.plugin("zen-tool-x") == {"depth": 2, "name": "from-env", "retries": 3}
+    assert settings.plugin("zen_tool_x") == settings.plugin("ZEN-TOOL-X")
+    assert settings.plugin("zen-tool-y") == {}
