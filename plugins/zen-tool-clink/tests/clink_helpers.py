@@ -169,6 +169,11 @@ def make_fake(directory: Path, name: str) -> Path:
     return path
 
 
+def real(path: Path) -> Path:
+    """``path`` with symlinks resolved (what clink reports back)."""
+    return path.resolve()
+
+
 def records(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
