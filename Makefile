@@ -3,7 +3,10 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-PLUGINS := -e plugins/zen-tool-chat -e plugins/zen-tool-consensus
+#: The tools `make serve` installs; every other plugin under plugins/ is one `pip install` away.
+SERVE_PLUGINS := -e plugins/zen-tool-chat -e plugins/zen-tool-consensus
+#: The tests cover every plugin.
+ALL_PLUGINS := $(foreach p,$(sort $(wildcard plugins/*/pyproject.toml)),-e $(dir $(p)))
 
 .PHONY: serve test bench lint install install-test docs
 
@@ -12,11 +15,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml plugins/*/pyproject.toml
-	$(BIN)/pip install --quiet -e . $(PLUGINS)
+	$(BIN)/pip install --quiet -e . $(SERVE_PLUGINS)
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' $(ALL_PLUGINS)
 	touch $@
 
 install: $(VENV)/.installed

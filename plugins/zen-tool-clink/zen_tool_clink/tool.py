@@ -61,6 +61,7 @@ class ClinkTool(Tool[ClinkRequest]):
     )
     output_model = ClinkResult
     max_result_chars = 100_000
+    background = True
     prompt_template: ClassVar[str | None] = (
         "Use the `clink` tool of the zen MCP server to ask another coding CLI: {request}"
     )
