@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zen_core.calls.confirm import CostGate
 from zen_core.calls.progress import CallProgress
 from zen_core.context.access import Files
 from zen_core.llm.bound import LLM
@@ -87,6 +88,8 @@ class ToolContext:
     jobs: JobsView | None = None
     #: Where partial results go when the call runs as a background job (see :meth:`report_partial`).
     partial_sink: Callable[[str, Any], Awaitable[None]] | None = None
+    #: Asks the user before a costly call (see :meth:`confirm_cost`); set by the dispatcher.
+    cost_gate: CostGate = field(default_factory=lambda: CostGate(None, None))
     #: Models' verdicts in a multi-model call: ``(model, agreed with the majority)`` (see :meth:`record_verdict`).
     verdicts: list[tuple[str, bool]] = field(default_factory=list)
 
@@ -112,6 +115,12 @@ class ToolContext:
         if self.usage_log is None:
             return {}
         return await self.usage_log.report()
+
+    async def confirm_cost(self, estimate_usd: float, what: str) -> None:
+        """Before an expensive call (``what``: "This consensus of 4 models"): above
+        ``budgets.confirm_above_usd`` the user is asked through the client, and the call goes on only on a yes;
+        a client that cannot ask gets a :class:`ToolError` with the estimate and how to raise the threshold."""
+        await self.cost_gate.confirm(estimate_usd, what)
 
     async def report_partial(self, name: str, value: Any) -> None:
         """Publish a result before the end (say, one model's answer of several). A background job shows

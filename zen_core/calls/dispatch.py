@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from zen_core.calls.confirm import Ask, CostGate, InputRequired
 from zen_core.calls.context import Caller, ServerInfo, ToolContext
 from zen_core.calls.jobs import JobRunner
 from zen_core.calls.middleware import Middleware, ToolCall, build_chain
@@ -145,6 +146,8 @@ class Dispatcher:
         self.jobs = JobRunner(lambda: services.jobs)
         #: A call of a ``background`` tool running longer than this becomes a job (``jobs.auto_background_after_s``).
         self.auto_background_after_s = float(services.settings.get("jobs.auto_background_after_s", 240.0))
+        confirm = services.settings.get("budgets.confirm_above_usd", 1.0)
+        self.confirm_above_usd = None if confirm is None else float(confirm)
 
     def context(
         self,
@@ -153,6 +156,7 @@ class Dispatcher:
         *,
         progress: ProgressCallback | None = None,
         request_id: str | None = None,
+        ask: Ask | None = None,
     ) -> ToolContext:
         """A new context for one call of ``registered`` by ``caller``: every service bound to the caller."""
         services, name = self.services, registered.tool.name
@@ -189,6 +193,7 @@ class Dispatcher:
             prompt_overrides=prompts if isinstance(prompts, Mapping) else {},
             usage_log=UsageView(services.usage, caller.key_name),
             jobs=JobsView(services.jobs, caller.key_name),
+            cost_gate=CostGate(self.confirm_above_usd, ask),
         )
 
     async def call(
@@ -200,7 +205,10 @@ class Dispatcher:
         headers: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
         request_id: str | None = None,
+        ask: Ask | None = None,
     ) -> ToolResponse:
+        """Run tool ``name`` for ``caller``. ``ask`` puts a yes/no question to the user (elicitation), when the
+        client can be asked; :class:`InputRequired` propagates when the question must go in the response."""
         registered = self.tools.get(name)
         withheld = self.services.withheld_tools.get(name)
         if registered is None and withheld:
@@ -216,7 +224,7 @@ class Dispatcher:
                 code="unknown_tool",
             )
         try:
-            ctx = self.context(registered, caller or Caller(), progress=progress, request_id=request_id)
+            ctx = self.context(registered, caller or Caller(), progress=progress, request_id=request_id, ask=ask)
         except ToolError as exc:  # the store or settings cannot serve this caller
             return error_response(exc.message, code=exc.code, details=exc.details)
         args = dict(arguments or {})
@@ -244,6 +252,8 @@ class Dispatcher:
         try:
             async with call.ctx.progress.beating():
                 return await self._chain(call)
+        except InputRequired:
+            raise
         except ToolError as exc:
             return error_response(exc.message, code=exc.code, details=exc.details)
         except Exception as exc:  # a failing middleware
@@ -285,6 +295,8 @@ class Dispatcher:
         """
         try:
             return await self._execute(call)
+        except InputRequired:
+            raise
         except ToolError as exc:
             return error_response(exc.message, code=exc.code, details=exc.details)
         except Exception as exc:

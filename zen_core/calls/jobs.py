@@ -65,6 +65,7 @@ class JobRunner:
         await self.store.put(job)
         recorder = _Recorder(self.store, job)
         ctx.progress.redirect(recorder.progress)
+        ctx.cost_gate.detach()
         ctx.partial_sink = recorder.partial
         self._running[job.id] = asyncio.create_task(self._follow(job, call, recorder, finish))
         return job_handle(job)
@@ -99,8 +100,10 @@ class JobRunner:
                     },
                 )
             raise
-        except Exception:
-            log.exception("job %s could not be recorded", job.id)
+        except Exception as exc:  # the call raised past its error handling (a question it can no longer ask)
+            log.warning("job %s failed: %s", job.id, exc)
+            with contextlib.suppress(Exception):
+                await recorder.finish("failed", {"text": f"Failed: {exc}", "structured": None, "is_error": True})
         finally:
             watcher.cancel()
             self._running.pop(job.id, None)

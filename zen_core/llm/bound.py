@@ -74,6 +74,14 @@ class Model:
         """Whether the model accepts ``reasoning_effort`` (``False`` when unknown)."""
         return bool(self.config.supports_thinking)
 
+    def estimate_cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """What a call of these sizes would cost in USD at the configured prices (``None``: price unknown)."""
+        cfg = self.config
+        if not cfg.cost_known:
+            return None
+        raw = prompt_tokens * (cfg.input_cost_per_token or 0) + completion_tokens * (cfg.output_cost_per_token or 0)
+        return raw * cfg.cost_multiplier
+
     def count_tokens(self, text: str | Messages) -> int:
         """Tokens in ``text`` (a string or chat messages) by this model's tokenizer (exact, CPU-bound)."""
         return self._service.count_tokens(self.config, text)

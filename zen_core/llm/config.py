@@ -67,6 +67,9 @@ class BudgetSettings(_Section):
 
     max_cost_per_call_usd: float | None = Field(default=None, ge=0)
     daily_limit_usd: float | None = Field(default=None, ge=0, description="Spend per UTC day, shared via counters.")
+    confirm_above_usd: float | None = Field(
+        default=1.0, ge=0, description="Ask the user before a multi-model call estimated above this (null: never)."
+    )
 
 
 class LLMSettings(_Section):

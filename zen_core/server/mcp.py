@@ -8,7 +8,9 @@ from typing import Any
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from zen_core.calls.confirm import CONFIRM_SCHEMA, Ask, InputRequired
 from zen_core.calls.context import Caller
 from zen_core.calls.tool import Tool, ToolResponse
 from zen_core.errors import ToolError
@@ -69,6 +71,47 @@ def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[Caller, dict[str
         file_roots=_names(auth.get("file_roots")),
     )
     return caller, headers
+
+
+#: The key of Zen's yes/no question in a 2026-07-28 ``InputRequiredResult`` (and of its answer on the retry).
+CONFIRM_KEY = "zen_confirm"
+
+
+def asker(ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams) -> Ask | None:
+    """How to put a yes/no question to the user of this request (``None``: the client cannot be asked).
+
+    The 2025 protocol asks mid-call (``elicitation/create`` on the request's channel; not on stateless
+    HTTP); 2026-07-28 answers with the question and reads the answer from the retried call.
+    """
+    capabilities = ctx.session.client_capabilities
+    if capabilities is None or capabilities.elicitation is None:
+        return None
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        answers = dict(params.input_responses or {})
+
+        async def ask_modern(message: str) -> bool | None:
+            answer = answers.get(CONFIRM_KEY)
+            if answer is None:
+                raise InputRequired(message)
+            return _confirmed(answer)
+
+        return ask_modern
+    if not ctx.session.can_send_request:
+        return None
+
+    async def ask_legacy(message: str) -> bool | None:
+        try:
+            answer = await ctx.session.elicit_form(message, CONFIRM_SCHEMA, related_request_id=ctx.request_id)
+        except Exception:  # the client went away, or cannot answer on this channel
+            return None
+        return _confirmed(answer)
+
+    return ask_legacy
+
+
+def _confirmed(answer: Any) -> bool:
+    content = getattr(answer, "content", None) or {}
+    return getattr(answer, "action", None) == "accept" and content.get("confirm") is True
 
 
 def _names(value: Any) -> tuple[str, ...] | None:
@@ -132,19 +175,26 @@ class ZenMCPServer:
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         caller, headers = _request_info(ctx)
         progress = None
         meta: dict[str, Any] = dict(ctx.meta or {})
         if meta.get("progress_token", meta.get("progressToken")) is not None:
             progress = ctx.session.report_progress
-        response = await self.dispatcher.call(
-            params.name,
-            params.arguments,
-            caller=caller,
-            headers=headers,
-            progress=progress,
-        )
+        try:
+            response = await self.dispatcher.call(
+                params.name,
+                params.arguments,
+                caller=caller,
+                headers=headers,
+                progress=progress,
+                ask=asker(ctx, params),
+            )
+        except InputRequired as question:  # 2026-07-28: the question goes back; the client retries the call
+            form = types.ElicitRequestFormParams(message=question.message, requested_schema=CONFIRM_SCHEMA)
+            return types.InputRequiredResult(
+                input_requests={CONFIRM_KEY: types.ElicitRequest(params=form)}, request_state=CONFIRM_KEY
+            )
         return call_tool_result(response)
 
     async def list_resources(

@@ -28,6 +28,8 @@ from zen_tool_consensus.runner import Attempt, Progress, ask, error_info
 Messages = list[dict[str, Any]]
 #: Share of the input budget the earlier conversation may take (the rest is for files).
 HISTORY_SHARE = 0.25
+#: The answer length a cost estimate assumes for each model and round.
+EXPECTED_ANSWER_TOKENS = 800
 
 
 class Consensus:
@@ -76,6 +78,7 @@ class Consensus:
         first = {
             index: self._first_messages(self.people[index], model, context) for index, model in self.models.items()
         }
+        await self.ctx.confirm_cost(await self._estimate(first), f"This consensus of {len(self.people)} models")
         steps = len(self.people) * (1 + state.rounds_requested) + (1 if request.synthesize_with else 0)
         progress = Progress(self.ctx, total=steps)
 
@@ -97,6 +100,21 @@ class Consensus:
         )
 
     # -- phases ----------------------------------------------------------------------------------
+    async def _estimate(self, first: dict[int, Messages]) -> float:
+        """The run's cost at the configured prices: each model's question and an answer of
+        ``EXPECTED_ANSWER_TOKENS``, once per round; unknown prices count as 0."""
+        rounds = 1 + self.run_state.rounds_requested
+
+        def count() -> float:
+            total = 0.0
+            for index, messages in first.items():
+                model = self.models[index]
+                prompt = model.count_tokens(messages)
+                total += (model.estimate_cost(prompt, EXPECTED_ANSWER_TOKENS) or 0.0) * rounds
+            return total
+
+        return await asyncio.to_thread(count)
+
     async def _resolve_models(self) -> None:
         """Look every participant's model up once. A model the caller's key may not use refuses the whole
         call; an unknown or unavailable one fails in place, like a provider error."""
