@@ -1,7 +1,7 @@
 """Zen plugin ``zen-tool-planner``: the ``planner``, ``challenge`` and ``apilookup`` tools.
 
 Each tool has its own entry point (``planner``, ``challenge``, ``apilookup`` in the ``zen`` group), so
-each can be switched off or loaded alone. The entry points are the three objects below; importing this
+each can be switched off or loaded alone. The entry points are the three ``*_entry`` objects below; importing this
 package is cheap: a tool's module (pydantic models, prompts) is imported when the host asks for tools.
 """
 
@@ -32,6 +32,8 @@ class ToolPlugin:
         return f"<zen-tool-planner {self.module}.{self.cls}>"
 
 
-planner = ToolPlugin("zen_tool_planner.planner", "PlannerTool")
-challenge = ToolPlugin("zen_tool_planner.challenge", "ChallengeTool")
-apilookup = ToolPlugin("zen_tool_planner.apilookup", "ApiLookupTool")
+# Not named like the tool modules: importing ``zen_tool_planner.planner`` sets the package attribute
+# ``planner`` to that module, which would hide an entry-point object of the same name from the next load.
+planner_entry = ToolPlugin("zen_tool_planner.planner", "PlannerTool")
+challenge_entry = ToolPlugin("zen_tool_planner.challenge", "ChallengeTool")
+apilookup_entry = ToolPlugin("zen_tool_planner.apilookup", "ApiLookupTool")
