@@ -184,15 +184,29 @@ async def test_arguments_are_checked_before_any_model_call(
 
 
 @pytest.mark.zen_plugins("planner", "zen-tool-chat")
-async def test_a_conversation_without_a_plan_says_how_to_start_one(
-    zen_env: dict[str, str], zen_config: Any, fake_llm: FakeLLM
-) -> None:
-    configure(zen_config, fake_llm, buddy={"text": "hello"})
+async def test_a_plan_made_in_a_chat_conversation(zen_env: dict[str, str], zen_config: Any, fake_llm: FakeLLM) -> None:
+    names = configure(
+        zen_config,
+        fake_llm,
+        buddy={"text": "Use feature flags and migrate one table at a time."},
+        architect={"text": plan_answer(("1", "Add a feature flag", []), ("2", "Migrate the orders table", ["1"]))},
+    )
     async with stdio_client(zen_env) as client:
-        cid = data(await client.call_tool("chat", {"prompt": "hi", "model": "buddy"}))["continuation_id"]
+        cid = data(await client.call_tool("chat", {"prompt": "How do we migrate safely?", "model": "buddy"}))[
+            "continuation_id"
+        ]
         result = await client.call_tool("planner", {"continuation_id": cid, "revise": "shorter"})
-    assert error(result)["code"] == "no_plan"
-    assert f"Conversation {cid} has no plan yet. Call planner with task" in text(result)
+        assert error(result)["code"] == "no_plan"
+        assert f"Conversation {cid} has no plan yet. Call planner with task" in text(result)
+        planned = data(
+            await client.call_tool(
+                "planner", {"continuation_id": cid, "task": "Plan the migration we discussed", "model": "architect"}
+            )
+        )
+    assert (planned["continuation_id"], planned["version"], planned["change"]) == (cid, 1, "created")
+    _, user = messages(fake_llm.last_request(names["architect"]))
+    assert "migrate one table at a time" in user  # the chat so far is part of what the planner model reads
+    assert user.rstrip().endswith("Plan this task:\nPlan the migration we discussed")
 
 
 async def test_refused_files_stop_the_call(
