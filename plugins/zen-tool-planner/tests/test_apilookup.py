@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from planner_helpers import PLAIN, SEARCHES, configure, data, error, messages, text
+from zen_tool_planner.apilookup import sources_of
 
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.mcp import stdio_client
@@ -14,7 +15,8 @@ from zen_core.testing.mcp import stdio_client
 pytestmark = pytest.mark.zen_plugins("apilookup")
 
 ANSWER = (
-    "httpx 0.28 removed the `app=` shortcut; use `httpx.ASGITransport(app=app)`.\n"
+    "httpx 0.28 removed the `app=` shortcut; see https://www.python-httpx.org/advanced/transports/ and use:\n"
+    "```python\nhttpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://test')\n```\n"
     "SOURCES:\nhttps://www.python-httpx.org/changelog/\nhttps://github.com/encode/httpx/releases/tag/0.28.0."
 )
 NOT_OFFERED = "no usable model can search the web; mark one in models.yaml with extra_params: {model_info: "
@@ -82,6 +84,14 @@ async def test_offered_only_with_a_web_search_model(
         assert chat["continuation_id"] == body["continuation_id"]
         _, seen = messages(fake_llm.last_request(names["helper"]))
         assert "Look up: httpx AsyncClient app= in the latest release" in seen and "ASGITransport(app=app)" in seen
+
+
+def test_sources_come_from_the_sources_section_else_from_outside_code() -> None:
+    listed = "See https://a.example/x.\n**Sources:** https://b.example/y\n- https://c.example/z)."
+    assert sources_of(listed) == ["https://b.example/y", "https://c.example/z"]
+    prose = "Docs: https://a.example/x, and\n```\nclient = Client(base_url='http://test')\n```\nhttps://a.example/x"
+    assert sources_of(prose) == ["https://a.example/x"]
+    assert sources_of("no links at all") == []
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,16 @@ HOW_TO_ENABLE = (
     "one LiteLLM knows can search (Gemini, Claude, gpt-4o-search-preview, gpt-5-search-api, Perplexity …)"
 )
 _URL = re.compile(r"https?://[^\s<>\"'`)\]]+")
+_SOURCES_LINE = re.compile(r"^[^\w\n]*sources[^\w\n]*(:|$)", re.IGNORECASE | re.MULTILINE)
+_CODE = re.compile(r"```.*?(```|$)", re.DOTALL)
+
+
+def sources_of(answer: str) -> list[str]:
+    """The URLs listed after the answer's last ``SOURCES:`` line; without one, the URLs anywhere outside
+    code blocks (an example's ``base_url`` is no source). In order, each once."""
+    lines = list(_SOURCES_LINE.finditer(answer))
+    text = answer[lines[-1].end() :] if lines else _CODE.sub("", answer)
+    return list(dict.fromkeys(url.rstrip(".,;:") for url in _URL.findall(text)))
 
 
 class LookupRequest(ToolRequest):
@@ -99,7 +109,7 @@ class ApiLookupTool(Tool[LookupRequest]):
                 code="bad_model_output",
                 details=facts(completion),
             )
-        sources = list(dict.fromkeys(u.rstrip(".,;:") for u in _URL.findall(completion.text)))
+        sources = sources_of(completion.text)
         await ctx.report_progress(2, 3, "saving")
         user = Turn(role="user", content=f"Look up: {request.query}", tool=TOOL)
         assistant = Turn(
