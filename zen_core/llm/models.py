@@ -98,6 +98,7 @@ class ModelConfig(BaseModel):
     supports_vision: bool | None = None
     supports_tools: bool | None = None
     supports_thinking: bool | None = Field(default=None, description="Accepts `reasoning_effort`.")
+    supports_web_search: bool | None = Field(default=None, description="Accepts LiteLLM's `web_search_options`.")
     temperature: TemperatureConstraint = Field(default_factory=TemperatureConstraint)
     temperature_override: float | None = Field(default=None, description="Always send this temperature.")
     max_tokens_override: int | None = Field(default=None, gt=0, description="Always send this max_tokens.")
@@ -323,6 +324,7 @@ class ModelRegistry:
             "supports_vision",
             "supports_tools",
             "supports_thinking",
+            "supports_web_search",
             "input_cost_per_token",
             "output_cost_per_token",
         )

@@ -12,7 +12,7 @@ from zen_core.testing.llm_fixtures import TEST_LIMITS
 #: A model the core can use that knows nothing of web search (the fake does not care).
 PLAIN = {"context_window": 16000, "max_output_tokens": 2000}
 #: models.yaml settings of a model that can search the web, without anything sent to the provider.
-SEARCHES = {**PLAIN, "extra_params": {"model_info": {"supports_web_search": True}}}
+SEARCHES = {**PLAIN, "supports_web_search": True}
 
 
 def configure(

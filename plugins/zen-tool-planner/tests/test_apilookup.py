@@ -19,7 +19,7 @@ ANSWER = (
     "```python\nhttpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://test')\n```\n"
     "SOURCES:\nhttps://www.python-httpx.org/changelog/\nhttps://github.com/encode/httpx/releases/tag/0.28.0."
 )
-NOT_OFFERED = "no usable model can search the web; mark one in models.yaml with extra_params: {model_info: "
+NOT_OFFERED = "no usable model can search the web; mark one in models.yaml with supports_web_search: true"
 
 
 async def tool_names(client: Any) -> set[str]:
@@ -115,7 +115,7 @@ async def test_litellm_model_info_or_the_configuration_decides(
     zen_env["ZEN_ALLOWED_MODELS"] = "m"  # only this model: the packaged ones stay out whatever keys are set
     entry: dict[str, Any] = {"model": model, "api_key": "k", "api_base": "http://127.0.0.1:9/v1"}
     if flag is not None:
-        entry["extra_params"] = {"model_info": {"supports_web_search": flag}}
+        entry["supports_web_search"] = flag
     zen_config.write("models.yaml", {"models": {"m": entry}})
     host = request.getfixturevalue("zen_host")  # built now, from the config just written
     assert ("apilookup" in host.tools) is offered

@@ -28,7 +28,7 @@ from zen_tool_planner.websearch import any_web_search, supports_web_search, web_
 TOOL = "apilookup"
 CONTEXT_SIZES = ("low", "medium", "high")
 HOW_TO_ENABLE = (
-    "mark one in models.yaml with extra_params: {model_info: {supports_web_search: true}}, or configure "
+    "mark one in models.yaml with supports_web_search: true, or configure "
     "one LiteLLM knows can search (Gemini, Claude, gpt-4o-search-preview, gpt-5-search-api, Perplexity …)"
 )
 _URL = re.compile(r"https?://[^\s<>\"'`)\]]+")

@@ -2,7 +2,7 @@
 
 A model can when, first match wins:
 
-1. its configuration says so: ``supports_web_search`` on the ModelConfig (once the core has that field),
+1. its configuration says so: ``supports_web_search`` in models.yaml (the ModelConfig field),
    else ``extra_params: {model_info: {supports_web_search: true|false}}`` in models.yaml. ``model_info``
    is a LiteLLM parameter that LiteLLM keeps to itself: nothing of it is sent to the provider;
 2. LiteLLM's model info marks it ``supports_web_search``. For OpenAI (and Azure OpenAI) models that flag
