@@ -1,8 +1,9 @@
 """The think tools the way agents run Zen: ``zen serve`` over stdio (both client eras), what tools/list
-says about them, their cost in tokens, and conversations continued by chat."""
+says about them, their cost in tokens, conversations continued by chat, and a store failing on Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import subprocess
@@ -12,11 +13,12 @@ from typing import Any
 
 import pytest
 from conftest import model_entry
-from think_cases import BY_TOOL, SOURCE, TOOLS, make_file, ok, user_text
+from think_cases import BY_TOOL, SOURCE, TOOLS, make_file, ok, text, user_text
 
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.llm_fixtures import TEST_LIMITS
-from zen_core.testing.mcp import server_env, stdio_client
+from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, stdio_client
+from zen_core.testing.redis_server import RedisServer
 
 pytestmark = pytest.mark.zen_plugins("think")
 
@@ -168,3 +170,25 @@ async def test_chat_continues_a_debug_session_and_thinkdeep_continues_a_chat(
         seen = user_text(fake_llm.last_request(thinker))
         assert "--- Turn 4 (assistant, helper via chat) ---\nFollow-up from chat." in seen
         assert seen.rstrip().endswith("=== REQUEST ===\nIs that fix enough?")
+
+
+@pytest.mark.redis
+async def test_an_answer_paid_for_is_returned_when_the_store_fails(
+    zen_env: dict[str, str], zen_config: Any, fake_llm: FakeLLM
+) -> None:
+    slow = fake_llm.model("slowdeep", text=BY_TOOL["thinkdeep"].reply(), latency_s=1.5)
+    configure(zen_config, fake_llm, slow=slow)
+    with RedisServer() as redis:
+        async with HTTPServerProcess({**zen_env, "ZEN_REDIS_URL": redis.url}) as server:
+            async with http_client(server.url) as client:
+                call = asyncio.ensure_future(client.call_tool("thinkdeep", {"prompt": "worth it?", "model": "slow"}))
+                await asyncio.sleep(0.7)  # the model is answering: Redis goes down before the answer is stored
+                redis.stop()
+                result: Any = await call
+    body = ok(result)
+    assert body["recommendation"] == "Key the cache by (path, mtime) and bound it."
+    assert body["continuation_id"] == ""
+    assert "is redis-server running?" in body["not_saved"] and "cannot be continued" in body["not_saved"]
+    assert "Recommendation: Key the cache" in text(result)
+    assert f"Not saved: {body['not_saved']}" in text(result) and "continuation_id:" not in text(result)
+    assert fake_llm.calls(slow) == 1
