@@ -53,10 +53,17 @@ async def test_tools_over_stdio(
 ) -> None:
     thinker = fake_llm.model("thinker", text=BY_TOOL["thinkdeep"].reply())
     writer = fake_llm.model("writer", text=BY_TOOL["docgen"].reply())
-    configure(zen_config, fake_llm, thinker=thinker, writer=writer)
-    # The plugin's default model, and one tool's own model.
-    settings = {"default_model": "thinker", "models": {"docgen": "writer"}}
+    analyst = fake_llm.model("analyst", text=BY_TOOL["analyze"].reply())
+    configure(zen_config, fake_llm, thinker=thinker, writer=writer, analyst=analyst)
+    # The plugin's default model, and tools' own models.
+    settings = {"default_model": "thinker", "models": {"docgen": "writer", "analyze": "analyst"}}
     zen_config.write("think.yaml", {"plugins": {"zen-tool-think": settings}})
+    # The user's own prompts: thinkdeep's instructions, and what analyze's security focus looks at.
+    overrides = {
+        "thinkdeep": {"system": "You are a terse staff engineer."},
+        "analyze": {"focus": {"security": "SSRF only"}},
+    }
+    zen_config.write("prompts.yaml", {"prompts": overrides})
     zen_env["ZEN_FILES__ALLOWED_ROOTS"] = str(tmp_path)
     source = make_file(tmp_path / "src" / "app.py", SOURCE)
     async with stdio_client(zen_env, **era) as client:
@@ -85,10 +92,17 @@ async def test_tools_over_stdio(
 
         deep = await client.call_tool("thinkdeep", {"prompt": "Is a module-level cache fine?"})
         docs = await client.call_tool("docgen", {"files": [str(source)]})
+        analysis = await client.call_tool("analyze", {"files": [str(source)], "focus": "security"})
     body = ok(deep)
     assert body["model_used"] == "thinker" and body["reasoning_effort"] == "high"
     assert body["recommendation"] == "Key the cache by (path, mtime) and bound it."
-    assert fake_llm.last_request(thinker)["reasoning_effort"] == "high"
+    sent = fake_llm.last_request(thinker)
+    assert sent["reasoning_effort"] == "high"
+    # An overridden system prompt keeps the answer format the parser relies on.
+    assert sent["messages"][0]["content"].startswith("You are a terse staff engineer.\n\nAnswer with one JSON object")
+    assert ok(analysis)["model_used"] == "analyst"
+    assert "Focus: security — SSRF only." in user_text(fake_llm.last_request(analyst))
+    assert "analysing a codebase" in fake_llm.last_request(analyst)["messages"][0]["content"]  # its own system
     assert ok(docs)["model_used"] == "writer" and ok(docs)["style"] == "Google"
     assert "THINK_MARKER" in user_text(fake_llm.last_request(writer))
 

@@ -227,7 +227,7 @@ def _facts(completion: Completion, effort: str | None) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "model_used": completion.model_used,
         "usage": completion.usage.model_dump(),
-        "cost_usd": completion.cost_usd,
+        "cost_usd": round(completion.cost_usd, 8),
         "cost_known": completion.cost_known,
         "latency_ms": round(completion.latency_ms, 1),
     }
