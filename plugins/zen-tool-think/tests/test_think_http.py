@@ -199,7 +199,7 @@ async def test_the_tools_own_conversation_continues(think_server: ThinkServer) -
     assert second["history"] == {"turns": 2, "omitted_turns": 0}
     seen = user_text(think_server.last_request("analyze"))
     assert "--- Turn 2 (assistant, analyze via analyze) ---" in seen
-    assert "Findings (most severe first):\n- [critical] Trusts JSON shape (app.py:6)" in seen
+    assert "Findings (most severe first):\n- [critical] app.py:6: Trusts JSON shape" in seen
     assert seen.count("THINK_MARKER") == 1  # the file once, not per turn
     assert seen.rstrip().endswith("Propose refactorings for these files.")
 

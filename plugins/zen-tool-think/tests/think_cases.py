@@ -175,8 +175,8 @@ CASES: list[Case] = [
         },
         text=[
             "Structure:\n- load (app.py:4): reads a JSON export",
-            "Findings (most severe first):\n- [critical] Trusts JSON shape (app.py:6)\n  → Validate\n"
-            "- [medium] Opens any path (app.py:5)\n  → Check roots",
+            "Findings (most severe first):\n- [critical] app.py:6: Trusts JSON shape\n  → Validate\n"
+            "- [medium] app.py:5: Opens any path\n  → Check roots",
         ],
         system="analysing a codebase",
         user=["Focus: security — input validation, injection", "Is the loader safe with untrusted paths?"],

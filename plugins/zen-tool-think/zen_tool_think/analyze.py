@@ -99,7 +99,7 @@ class AnalyzeTool(ThinkTool[AnalyzeRequest, AnalyzeAnswer]):
     def render(self, answer: AnalyzeAnswer) -> str:
         findings = []
         for f in answer.findings:
-            line = f"- [{f.severity or '?'}] {f.issue}{at(f.location)}"
+            line = f"- [{f.severity or '?'}] " + (f"{f.location}: {f.issue}" if f.location else f.issue)
             findings.append(line + ("\n" + indent(f"→ {f.recommendation}", "  ") if f.recommendation else ""))
         return join(
             answer.summary,
