@@ -83,6 +83,7 @@ def think_server(fake_llm_server: FakeLLM, tmp_path_factory: pytest.TempPathFact
     (config / "models.yaml").write_text(yaml.safe_dump({"models": models}))
     limits = {"llm": {"timeout_s": 20, "num_retries": 0, "cooldown_s": 0}, "cache": {"enabled": False}}
     (config / "limits.yaml").write_text(yaml.safe_dump(limits))
+    (config / "conversations.yaml").write_text(yaml.safe_dump({"conversations": {"max_turns": 4}}))
     (config / "files.yaml").write_text(yaml.safe_dump({"files": {"allowed_roots": [str(root)]}}))
     plugin = {"plugins": {"zen-tool-think": {"heartbeat_s": HEARTBEAT_S}}}
     (config / "think.yaml").write_text(yaml.safe_dump(plugin))

@@ -146,6 +146,7 @@ async def test_a_truncated_answer_says_it_was_cut_off(think_server: ThinkServer)
     ("tool", "args", "field"),
     [
         ("debug", {"prompt": ""}, "prompt"),
+        ("debug", {"prompt": "  \n "}, "prompt"),
         ("thinkdeep", {"prompt": "x", "thinking_mode": "extreme"}, "thinking_mode"),
         ("analyze", {"files": ["/tmp/x.py"], "focus": "speed"}, "focus"),
         ("analyze", {"files": []}, "files"),
@@ -202,6 +203,12 @@ async def test_the_tools_own_conversation_continues(think_server: ThinkServer) -
     assert "Findings (most severe first):\n- [critical] app.py:6: Trusts JSON shape" in seen
     assert seen.count("THINK_MARKER") == 1  # the file once, not per turn
     assert seen.rstrip().endswith("Propose refactorings for these files.")
+    # The conversation is at its limit (conversations.max_turns: 4): refused before any model call.
+    before = think_server.calls("analyze")
+    full = await think_server.call("docgen", {"continuation_id": cid, "files": [str(source)]})
+    assert full.is_error and data(full)["error"]["code"] == "thread_full"
+    assert f"Conversation {cid} has reached its limit of 4 turns" in text(full)
+    assert think_server.calls("analyze") == before
 
 
 async def test_unknown_continuation_id_is_explained(think_server: ThinkServer) -> None:

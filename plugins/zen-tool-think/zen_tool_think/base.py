@@ -12,7 +12,7 @@ import asyncio
 import time
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from zen_core import (
     Completion,
@@ -50,7 +50,11 @@ STAGES = 4
 
 
 class ThinkRequest(ToolRequest):
-    """The fields every tool of the package has (subclasses re-describe ``prompt`` and ``files``)."""
+    """The fields every tool of the package has (subclasses re-describe ``prompt`` and ``files``).
+
+    Texts are stripped, so a required text of only spaces is reported as empty."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     prompt: str | None = Field(None, description="What to focus on.")
     files: list[str] = Field(default_factory=list, description="Absolute paths of files or directories.")
