@@ -77,6 +77,7 @@ def think_server(fake_llm_server: FakeLLM, tmp_path_factory: pytest.TempPathFact
     names = {case.tool: fake.model(case.tool, text=case.reply()) for case in CASES}
     names["prose"] = fake.model("prose", text=PROSE)
     names["truncated"] = fake.model("truncated", text=TRUNCATED, finish_reason="length")
+    names["empty"] = fake.model("empty", text='{"summary": "", "hypotheses": []}')
     names["broken"] = fake.model("broken", status=500, error_message="upstream exploded")
     names["slow"] = fake.model("slow", text=CASES[0].reply(), latency_s=1.0)
     models = {alias: model_entry(fake, name) for alias, name in names.items()}

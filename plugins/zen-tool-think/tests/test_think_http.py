@@ -142,6 +142,14 @@ async def test_a_truncated_answer_says_it_was_cut_off(think_server: ThinkServer)
     assert body["note"].startswith("The answer was cut off at the model's output limit")
 
 
+async def test_a_valid_but_empty_answer_says_so(think_server: ThinkServer) -> None:
+    result = await think_server.call("debug", {"model": "empty", "prompt": "why does load fail?"})
+    body = ok(result)
+    assert result.structured_content["status"] == "success"
+    assert (body["summary"], body["hypotheses"], body["missing"]) == ("", [], [])
+    assert text(result).startswith("(The model's answer was empty.)\n\n---\n")
+
+
 @pytest.mark.parametrize(
     ("tool", "args", "field"),
     [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -138,8 +138,12 @@ class ThinkTool(Tool[RequestT], Generic[RequestT, AnswerT]):
         completion = await self._ask(ctx, model, prepared.messages(system, model), effort)
 
         parsed = parse_answer(completion.text, self.answer_model, truncated=completion.finish_reason == "length")
-        answer = parsed.answer if parsed.answer is not None else self.answer_model()
-        body = self.render(answer) if parsed.answer is not None else f"Note: {parsed.note}\n\n{completion.text}"  # type: ignore[arg-type]
+        if parsed.answer is not None:
+            answer = parsed.answer
+            body = self.render(cast(AnswerT, answer)) or "(The model's answer was empty.)"
+        else:
+            answer = self.answer_model()
+            body = f"Note: {parsed.note}\n\n{completion.text}"
         facts = _facts(completion, effort)
         await ctx.report_progress(3, STAGES, "storing the answer")
         thread_id, not_saved = await self._store(ctx, thread, request, task, body, completion, facts)
