@@ -86,8 +86,7 @@ def think_server(fake_llm_server: FakeLLM, tmp_path_factory: pytest.TempPathFact
     (config / "limits.yaml").write_text(yaml.safe_dump(limits))
     (config / "conversations.yaml").write_text(yaml.safe_dump({"conversations": {"max_turns": 4}}))
     (config / "files.yaml").write_text(yaml.safe_dump({"files": {"allowed_roots": [str(root)]}}))
-    plugin = {"plugins": {"zen-tool-think": {"heartbeat_s": HEARTBEAT_S}}}
-    (config / "think.yaml").write_text(yaml.safe_dump(plugin))
+    (config / "server.yaml").write_text(yaml.safe_dump({"server": {"progress_interval_s": HEARTBEAT_S}}))
     env = {
         "ZEN_CONFIG_DIR": str(config),
         "ZEN_DATA_DIR": str(data),

@@ -190,8 +190,8 @@ async def test_progress_stages_and_heartbeats_while_the_model_thinks(think_serve
     assert body["hypotheses"]
     messages = [m for _, _, m in seen]
     assert messages[:2] == ["reading files", "asking slow"]
-    beats = [(p, m) for p, _, m in seen if m and m.startswith("slow is thinking (")]
-    assert beats, messages  # the model takes 1 s; a heartbeat is due every 0.2 s
+    beats = [(p, m) for p, _, m in seen if m and m.startswith("debug · asking slow · waiting on slow · ")]
+    assert beats, messages  # the model takes 1 s; Zen's heartbeat is due every 0.2 s (server.progress_interval_s)
     assert all(1 < p < 2 for p, _ in beats)
     assert messages[-3:] == ["slow answered", "storing the answer", "done"]
     assert [p for p, _, _ in seen] == sorted({p for p, _, _ in seen})  # strictly increasing

@@ -8,8 +8,6 @@ model is asked for), its system prompt and answer format, and says how to put th
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -42,9 +40,6 @@ REASONING_EFFORT: dict[str, str] = {
     "max": "high",
 }
 
-#: Progress while waiting for the model: one notification this often (seconds), so that clients that
-#: reset an idle timer on progress (Claude Code) keep waiting. ``plugins.zen-tool-think.heartbeat_s``.
-HEARTBEAT_S = 10.0
 #: Stages reported as progress: reading files, asking the model, storing the answer, done.
 STAGES = 4
 
@@ -181,27 +176,11 @@ class ThinkTool(Tool[RequestT], Generic[RequestT, AnswerT]):
     async def _ask(
         self, ctx: ToolContext, model: Model, messages: list[dict[str, Any]], effort: str | None
     ) -> Completion:
-        """The answer; while it is awaited, a progress notification every ``heartbeat_s``."""
-        call = asyncio.ensure_future(
-            ctx.llm.complete(
-                model, messages, temperature=self.temperature, reasoning_effort=effort, metadata={"tool": self.name}
-            )
+        """The answer. While the model is silent, Zen's heartbeat repeats the stage and the time so far."""
+        await ctx.report_progress(1, STAGES, f"asking {model.name}")
+        completion = await ctx.llm.complete(
+            model, messages, temperature=self.temperature, reasoning_effort=effort, metadata={"tool": self.name}
         )
-        interval = float(ctx.plugin_settings.get("heartbeat_s") or HEARTBEAT_S)
-        started, beats = time.monotonic(), 0
-        try:
-            while ctx.progress_callback is not None and not call.done():
-                await asyncio.wait({call}, timeout=interval)
-                if not call.done():
-                    beats += 1  # progress rises towards stage 2 without reaching it
-                    elapsed = time.monotonic() - started
-                    await ctx.report_progress(
-                        1 + beats / (beats + 1), STAGES, f"{model.name} is thinking ({elapsed:.0f}s)"
-                    )
-            completion = await call
-        finally:
-            if not call.done():
-                call.cancel()
         await ctx.report_progress(2, STAGES, f"{model.name} answered")
         return completion
 
