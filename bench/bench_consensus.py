@@ -109,9 +109,9 @@ async def run(report: Report, quick: bool = False) -> None:
         async with stdio_client(env) as client:
             await _timed_call(client, {"prompt": "warm up", "models": names["warm"] * 2})
             base = {"prompt": "Adopt the proposal?", "models": names["ok"]}
-            await _timed_call(client, {**base, "prompt": "warm up all", "enable_cross_feedback": False})
+            await _timed_call(client, {**base, "prompt": "warm up all", "rounds": 0})
 
-            plain = await _median(client, {**base, "enable_cross_feedback": False}, repeats)
+            plain = await _median(client, {**base, "rounds": 0}, repeats)
             peak = fake.peak_concurrency()
             report("consensus.5x500ms.no_feedback", plain, "ms", one_ms, "one model's latency", "<= 1.2x")
             report(
@@ -139,7 +139,7 @@ async def run(report: Report, quick: bool = False) -> None:
             failing = {
                 "prompt": "Adopt it with a failing model?",
                 "models": [*names["ok"][:4], *names["fail"]],
-                "enable_cross_feedback": False,
+                "rounds": 0,
             }
             elapsed, data = await _timed_call(client, failing)
             failed = [m for m in data["models"] if m["status"] != "ok"]
@@ -158,7 +158,7 @@ async def run(report: Report, quick: bool = False) -> None:
             slow = {
                 "prompt": "Adopt it with a hanging model?",
                 "models": [*names["ok"][:4], *names["slow"]],
-                "enable_cross_feedback": False,
+                "rounds": 0,
                 "timeout_s": TIMEOUT_S,
             }
             elapsed, data = await _timed_call(client, slow)

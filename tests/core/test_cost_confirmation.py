@@ -14,7 +14,7 @@ from zen_core.testing.pytest_plugin import ZenConfig
 
 pytestmark = pytest.mark.zen_plugins("zen-tool-consensus")
 ERAS = [pytest.param({"mode": "legacy"}, id="legacy"), pytest.param({}, id="2026-07-28")]
-ARGUMENTS = {"prompt": "rewrite it in Rust?", "models": ["pricey", "pricey"], "enable_cross_feedback": False}
+ARGUMENTS = {"prompt": "rewrite it in Rust?", "models": ["pricey", "pricey"], "rounds": 0}
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ async def test_heartbeat_names_the_stage_and_the_models_still_answering(
     async with HTTPServerProcess(zen_env) as server, http_client(server.url) as client:
         result = await client.call_tool(
             "consensus",
-            {"prompt": "ship it?", "models": ["quick", "slow"], "enable_cross_feedback": False},
+            {"prompt": "ship it?", "models": ["quick", "slow"], "rounds": 0},
             progress_callback=on_progress,
         )
     assert not result.is_error, result.content[0].text

@@ -49,7 +49,7 @@ async def test_usage_is_per_key_and_counts_consensus_agreement(
             await wait_until(alice_counted, "alice's two calls are counted")
             mine = report_of(await client.call_tool("usage", {}))
         async with http_client(server.url, api_key=bob, **era) as client:
-            arguments = {"prompt": "ship?", "models": ["yes", "also", "nope"], "enable_cross_feedback": False}
+            arguments = {"prompt": "ship?", "models": ["yes", "also", "nope"], "rounds": 0}
             assert not (await client.call_tool("consensus", arguments)).is_error
 
             async def bob_counted() -> bool:

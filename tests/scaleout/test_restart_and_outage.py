@@ -82,7 +82,7 @@ async def test_an_answer_paid_for_is_returned_when_redis_fails_after_the_model_a
                         ("chat", {"prompt": "worth paying for?", "model": "slow"}),
                         (
                             "consensus",
-                            {"prompt": "worth it?", "models": ["slow", "slow"], "enable_cross_feedback": False},
+                            {"prompt": "worth it?", "models": ["slow", "slow"], "rounds": 0},
                         ),
                     )
                 ):

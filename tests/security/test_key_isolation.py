@@ -126,7 +126,7 @@ async def test_an_alias_allowlist_allows_consensus_stance_shorthand(team: Team, 
     async with team.client("quick", era) as client:
         allowed = await client.call_tool(
             "consensus",
-            {"prompt": "ship it?", "models": ["quick:for", "quick:against"], "enable_cross_feedback": False},
+            {"prompt": "ship it?", "models": ["quick:for", "quick:against"], "rounds": 0},
         )
         refused = await client.call_tool("consensus", {"prompt": "ship it?", "models": ["quick:for", "other"]})
     assert not allowed.is_error, allowed.content[0].text

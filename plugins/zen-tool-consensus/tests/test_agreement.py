@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from zen_tool_consensus.agreement import agreement, answers_agree, parse_changed, parse_position
 from zen_tool_consensus.prompts import feedback_message, response_labels
-from zen_tool_consensus.request import ModelSpec, participants, split_shorthand
+from zen_tool_consensus.request import participants, split_shorthand
 
 
 @pytest.mark.parametrize(
@@ -66,9 +66,9 @@ def test_shorthand_and_labels() -> None:
     assert split_shorthand("gpt-5:against") == ("gpt-5", "against")
     assert split_shorthand("llama3:8b") == ("llama3:8b", "neutral")
     assert split_shorthand("ollama/qwen:7b:FOR") == ("ollama/qwen:7b", "for")
-    people = participants(["m", "m", "m:for", ModelSpec(model="m", stance="for", stance_prompt="Be bold.")])
-    assert [p.label for p in people] == ["m#1", "m#2", "m:for#1", "m:for#2"]
-    assert people[3].stance_prompt == "Be bold."
+    people = participants(["m", "m", "m:for", "m:FOR", "m:against"])
+    assert [p.label for p in people] == ["m#1", "m#2", "m:for#1", "m:for#2", "m:against"]
+    assert [p.stance for p in people] == ["neutral", "neutral", "for", "for", "against"]
 
 
 def test_feedback_lists_others_anonymised_in_seeded_order() -> None:

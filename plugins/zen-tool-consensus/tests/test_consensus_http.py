@@ -22,7 +22,7 @@ async def test_two_concurrent_consensus_calls_keep_separate_results(
         zen_config,
         fake_llm,
         red=answer("Red team says ship.", "support") | slow,
-        orange=answer("Orange agrees, ship.", "support") | slow,
+        orange=answer("Orange disagrees, wait.", "oppose") | slow,
         blue=answer("Blue says wait.", "oppose") | slow,
         green=answer("Green says wait too.", "oppose") | slow,
         teal=answer("Teal is unsure.", "neutral") | slow,
@@ -36,7 +36,7 @@ async def test_two_concurrent_consensus_calls_keep_separate_results(
     assert list(by_label(a)) == ["red", "orange"]
     assert list(by_label(b)) == ["blue", "green", "teal"]
     assert a["continuation_id"] != b["continuation_id"]
-    assert (a["agreement"]["level"], a["agreement"]["leading_position"]) == ("unanimous", "support")
+    assert (a["agreement"]["level"], a["agreement"]["leading_position"]) == ("split", None)
     assert b["agreement"]["counts"] == {"oppose": 2, "neutral": 1}
     assert a["cross_feedback"]["rounds_run"] == 1 and b["cross_feedback"]["rounds_run"] == 2
     assert a["totals"]["calls"] == 5 and b["totals"]["calls"] == 9
@@ -44,7 +44,7 @@ async def test_two_concurrent_consensus_calls_keep_separate_results(
     assert "Red team says ship." in one.content[0].text and "Blue says wait." not in one.content[0].text
     # Each call's cross-feedback only shows its own models' answers, and its own question.
     red_refine = last_user(fake_llm.requests(names["red"])[1])
-    assert "Orange agrees" in red_refine and "Blue" not in red_refine and "Teal" not in red_refine
+    assert "Orange disagrees" in red_refine and "Blue" not in red_refine and "Teal" not in red_refine
     blue_round2 = fake_llm.requests(names["blue"])[2]
     assert "Ship release 8?" in str(blue_round2["messages"][1]["content"])
     assert "Red team" not in str(blue_round2["messages"])

@@ -36,7 +36,7 @@ async def test_stances_cross_feedback_progress_continuation_and_files(
         seen.append((progress, total, message))
 
     question = "Should we add a write-through cache in front of the orders DB?"
-    models = ["alpha:for", {"model": "beta", "stance": "against"}, "gamma"]
+    models = ["alpha:for", "beta:against", "gamma"]
     async with stdio_client(zen_env) as client:
         result = await client.call_tool(
             "consensus", {"prompt": question, "models": models}, progress_callback=on_progress
@@ -89,7 +89,7 @@ async def test_stances_cross_feedback_progress_continuation_and_files(
             "prompt": "And with a 5 minute TTL instead?",
             "models": ["alpha", "gamma"],
             "continuation_id": thread_id,
-            "enable_cross_feedback": False,
+            "rounds": 0,
         }
         # Files go through the same rules as chat's: a named secret stops the call before any model sees it.
         refused = await client.call_tool(
@@ -123,20 +123,18 @@ async def test_repeats_on_disagreement_and_synthesis(
     async with stdio_client(zen_env) as client:
         # The same model twice: two independent calls (never one answer served from cache).
         twice = data(
-            await client.call_tool(
-                "consensus", {"prompt": "Move to Postgres?", "models": ["yes", "yes"], "enable_cross_feedback": False}
-            )
+            await client.call_tool("consensus", {"prompt": "Move to Postgres?", "models": ["yes", "yes"], "rounds": 0})
         )
         assert list(by_label(twice)) == ["yes#1", "yes#2"]
         assert fake_llm.calls(names["yes"]) == 2
         assert twice["agreement"]["level"] == "unanimous"
         assert twice["cross_feedback"]["rounds_requested"] == 0
 
-        # on_disagreement: answers that already agree skip the refine round…
+        # Answers that already agree skip the refine round (converged, and said so)…
         agree = data(
             await client.call_tool(
                 "consensus",
-                {"prompt": "Move to Postgres now?", "models": ["yes", "also"], "cross_feedback": "on_disagreement"},
+                {"prompt": "Move to Postgres now?", "models": ["yes", "also"]},
             )
         )
         assert agree["cross_feedback"]["rounds_run"] == 0
@@ -148,7 +146,7 @@ async def test_repeats_on_disagreement_and_synthesis(
         split = data(
             await client.call_tool(
                 "consensus",
-                {"prompt": "Move to Postgres today?", "models": ["yes", "nope"], "cross_feedback": "on_disagreement"},
+                {"prompt": "Move to Postgres today?", "models": ["yes", "nope"]},
             )
         )
         assert split["cross_feedback"]["rounds_run"] == 1
@@ -162,7 +160,7 @@ async def test_repeats_on_disagreement_and_synthesis(
                 "prompt": "Postgres or SQLite?",
                 "models": ["yes", "nope"],
                 "synthesize_with": "judge",
-                "enable_cross_feedback": False,
+                "rounds": 0,
             },
         )
         synthesis = data(merged)["synthesis"]
@@ -173,6 +171,15 @@ async def test_repeats_on_disagreement_and_synthesis(
         assert "split: 1 oppose, 1 support" in sent
         assert names["nope"] not in sent
         assert merged.structured_content["status"] == "success"
+
+        # "auto": the best model that is not answering (a participant would weigh its own answer).
+        auto = data(
+            await client.call_tool(
+                "consensus",
+                {"prompt": "Postgres or MySQL?", "models": ["yes", "nope"], "synthesize_with": "auto", "rounds": 0},
+            )
+        )
+        assert auto["synthesis"]["model"] not in ("yes", "nope") and auto["synthesis"]["status"] == "ok"
 
 
 async def test_failures_are_reported_in_place(zen_env: dict[str, str], zen_config: Any, fake_llm: FakeLLM) -> None:
@@ -199,7 +206,8 @@ async def test_failures_are_reported_in_place(zen_env: dict[str, str], zen_confi
         assert payload["agreement"]["level"] == "majority"  # 2 of 3, never unanimous with a failure
         assert payload["agreement"]["failed"] == ["broken"]
         assert "quota exhausted for project zen-test" in partial.content[0].text
-        assert [p["phase"] for p in by_label(payload)["good"]["phases"]] == ["initial", "feedback"]
+        assert [p["phase"] for p in by_label(payload)["good"]["phases"]] == ["initial"]  # good and other agree
+        assert payload["cross_feedback"]["skipped_reason"] == "answers already agree"
 
         # Every model failing is an error naming each cause.
         failed = await client.call_tool("consensus", {"prompt": "Add a queue?", "models": ["broken", "broken"]})
@@ -248,9 +256,7 @@ async def test_chat_continues_a_consensus(zen_env: dict[str, str], zen_config: A
     )
     async with stdio_client(zen_env) as client:
         payload = data(
-            await client.call_tool(
-                "consensus", {"prompt": "Left or right?", "models": ["left", "right"], "enable_cross_feedback": False}
-            )
+            await client.call_tool("consensus", {"prompt": "Left or right?", "models": ["left", "right"], "rounds": 0})
         )
         chat = await client.call_tool(
             "chat",

@@ -28,6 +28,8 @@ from zen_tool_consensus.runner import Attempt, Progress, ask, error_info
 Messages = list[dict[str, Any]]
 #: Share of the input budget the earlier conversation may take (the rest is for files).
 HISTORY_SHARE = 0.25
+#: ``synthesize_with`` value asking for the best model that is not answering.
+AUTO = "auto"
 #: The answer length a cost estimate assumes for each model and round.
 EXPECTED_ANSWER_TOKENS = 800
 
@@ -44,7 +46,7 @@ class Consensus:
         rounds = min(request.rounds, int(ctx.plugin_settings.get("max_rounds", MAX_ROUNDS)))
         self.run_state = Run(
             self.people,
-            rounds_requested=rounds if request.enable_cross_feedback else 0,
+            rounds_requested=rounds,
             synthesis_model=request.synthesize_with,
             shuffle_seed=seed,
         )
@@ -164,7 +166,7 @@ class Consensus:
             reason = None
             if len(live) < 2:
                 reason = "fewer than two models answered"
-            elif self.request.cross_feedback == "on_disagreement":
+            else:  # positions have converged: another round would only cost (reported, not silent)
                 latest = [state.latest_ok(p) for p in live]
                 if answers_agree([a.position or "unclear" for a in latest if a is not None]):
                     reason = "answers already agree" if round_no == 1 else f"answers agree after round {round_no - 1}"
@@ -193,6 +195,9 @@ class Consensus:
         name = self.request.synthesize_with
         assert name is not None
         try:
+            if name.strip().lower() == AUTO:
+                name = self._independent_synthesizer()
+                state.synthesis_model = name
             model = await self.ctx.llm.model(name)
         except ToolError as exc:
             if exc.code == "forbidden_model":
@@ -213,6 +218,19 @@ class Consensus:
             label=name,
         )
         await progress.step("synthesis", 1)
+
+    def _independent_synthesizer(self) -> str:
+        """The best-scored model this caller may use that is not one of the answering models: a synthesis
+        by one of them would weigh its own answer."""
+        answering = {model.name for model in self.models.values()}
+        for candidate in self.ctx.llm.available():
+            if candidate.name not in answering:
+                return candidate.name
+        raise ToolError(
+            'synthesize_with="auto" found no usable model outside the answering ones; name one to synthesize '
+            "(it may be one of them) or add a model.",
+            code="no_synthesizer",
+        )
 
     def _all_failed(self) -> ToolError:
         state = self.run_state

@@ -41,7 +41,7 @@ CHANGED_FORMAT = "End with two lines:\nPOSITION: support | oppose | neutral\nPOS
 
 def system_prompt(prompt: PromptLookup, participant: Participant) -> str:
     """The consensus system prompt with the participant's stance block and the answer format."""
-    stance = participant.stance_prompt or prompt(f"stances.{participant.stance}", DEFAULT_STANCES[participant.stance])
+    stance = prompt(f"stances.{participant.stance}", DEFAULT_STANCES[participant.stance])
     base = prompt("system", DEFAULT_SYSTEM).strip()
     return f"{base}\n\nYour stance: {participant.stance}.\n{stance.strip()}\n\n{POSITION_FORMAT}"
 

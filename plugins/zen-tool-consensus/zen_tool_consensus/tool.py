@@ -11,8 +11,8 @@ from zen_tool_consensus.request import ConsensusRequest
 
 DESCRIPTION = (
     "Ask several models the same question in parallel (optionally with for/against/neutral stances), "
-    "let each refine after seeing the others' answers anonymised, and get every answer plus how far they "
-    "agree (unanimous/majority/split) and an optional synthesis. Failed models are reported in place."
+    "let each refine after seeing the others' answers anonymised until they agree, and get every answer plus "
+    "how far they agree (unanimous/majority/split) and an optional synthesis. Failed models are reported in place."
 )
 
 
