@@ -185,6 +185,12 @@ def _connection(exc: BaseException) -> str | None:
     return "not_connected" if is_connection_error(exc) else None
 
 
+def _refused_locally(exc: BaseException) -> bool:
+    """Whether the OpenAI client refused the call before sending it (no key, a bad option): its bare
+    ``OpenAIError``, which LiteLLM then labels "HTTP 500" although no provider saw anything."""
+    return any(type(seen).__name__ == "OpenAIError" and type(seen).__module__ == "openai" for seen in _chain(exc))
+
+
 def is_client_timeout(exc: BaseException) -> bool:
     """Whether ``exc`` is Zen giving up waiting (LiteLLM calls that "HTTP 408" too; no reply came)."""
     return any(isinstance(seen, TimeoutError) or type(seen).__name__ in _CLIENT_TIMEOUT for seen in _chain(exc))
@@ -201,8 +207,8 @@ def _deadline_advice(exc: DeadlineExceeded) -> str:
 
 def provider_reached(exc: BaseException) -> bool:
     """Whether the request may have reached the provider (``False``: refused before anything was sent)."""
-    if "UnsupportedParams" in type(exc).__name__:
-        return False  # LiteLLM checks parameters before sending
+    if "UnsupportedParams" in type(exc).__name__ or _refused_locally(exc):
+        return False  # LiteLLM (or the OpenAI client) checks parameters and keys before sending
     return _connection(exc) != "not_connected"
 
 
@@ -221,16 +227,21 @@ def map_error(
     """
     name = type(exc).__name__
     deadline = isinstance(exc, DeadlineExceeded)
-    malformed = None if deadline else _malformed(exc)
-    connection = None if (deadline or malformed) else _connection(exc)
-    timed_out = deadline or (not (malformed or connection) and is_client_timeout(exc))
-    status = None if (malformed or connection or timed_out) else _status(exc)
+    local = not deadline and _refused_locally(exc)
+    malformed = None if (deadline or local) else _malformed(exc)
+    connection = None if (deadline or local or malformed) else _connection(exc)
+    timed_out = deadline or (not (local or malformed or connection) and is_client_timeout(exc))
+    status = None if (local or malformed or connection or timed_out) else _status(exc)
     said = provider_message(exc, secrets=[os.environ.get(var, "") for var in key_env])
     env = f" ({' or '.join(key_env)})" if key_env else ""
     where = f"HTTP {status} from provider" if status else name
     if isinstance(exc, DeadlineExceeded):  # (also for mypy)
         where = "time limit reached"
         advice = _deadline_advice(exc)
+    elif local:
+        where = "not sent (refused by the client before reaching the provider)"
+        also = "".join(f" or {var}" for var in key_env)
+        advice = f"set api_key for this model in models.yaml{also}; a local server that needs no key accepts any value"
     elif "ContextWindowExceeded" in name:
         advice = "the input is longer than the model's context window; shorten it or use a larger model"
     elif "UnsupportedParams" in name:
@@ -286,7 +297,7 @@ RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 def is_retryable(exc: BaseException) -> bool:
     """Transient failures worth retrying: timeouts, rate limits, 5xx, lost connections. Not a 2xx
     answer that is no API answer (a wrong api_base does not fix itself), nor a spent time limit."""
-    if isinstance(exc, DeadlineExceeded) or _malformed(exc):
+    if isinstance(exc, DeadlineExceeded) or _refused_locally(exc) or _malformed(exc):
         return False
     if is_client_timeout(exc):
         return True
