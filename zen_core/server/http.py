@@ -12,13 +12,14 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zen_core import __version__
 from zen_core.plugin.host import ZenHost
 from zen_core.server.mcp import ZenMCPServer
+from zen_core.server.uvicorn_server import ZenUvicornServer, keep_sse_streams_open_on_shutdown
 from zen_core.services import settle_heap
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -49,9 +50,25 @@ def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1", ready_fd: int
                 await host.services.aclose()
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), *_extra_routes(host)]
-    routes.append(Mount("/", app=mcp_app))
+    routes.append(Mount("/", app=_no_standalone_stream(mcp_app)))
     app: ASGIApp = Starlette(routes=routes, lifespan=lifespan)
     return _wrap_auth(app, host, bind_host)
+
+
+def _no_standalone_stream(app: ASGIApp) -> ASGIApp:
+    """Answer ``GET /mcp`` with 405, as the MCP spec allows a server without server-initiated messages.
+
+    A stateless server never sends anything on that stream, yet agents on the TypeScript SDK open one
+    after the handshake; held open, it would keep a draining server alive for the whole ``--drain``.
+    """
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].rstrip("/") == "/mcp":
+            await Response(status_code=405, headers={"Allow": "POST"})(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return asgi
 
 
 def _extra_routes(host: ZenHost) -> list[BaseRoute]:
@@ -114,7 +131,8 @@ async def serve_http(
         bind_host = sock.getsockname()[0]
         host.services.warm_up()  # tools/list reaches one worker only, so each warms itself up
     app = build_http_app(host, bind_host=bind_host, ready_fd=ready_fd)
+    keep_sse_streams_open_on_shutdown()
     config: Any = uvicorn.Config(
         app, log_level="warning", lifespan="on", timeout_graceful_shutdown=int(drain_s), access_log=False
     )
-    await uvicorn.Server(config).serve(sockets=[sock])
+    await ZenUvicornServer(config).serve(sockets=[sock])
