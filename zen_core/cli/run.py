@@ -113,7 +113,6 @@ def _serve_pool(host: ZenHost, bind_host: str, port: int, count: int, drain: flo
     with _startup_errors(bind_host, port):
         build_http_app(host, bind_host=bind_host)  # auth and app errors surface once, before any worker starts
         sock = bind_socket(bind_host, port)
-        sock.listen(2048)
     with sock:
         return WorkerPool(sock, count, drain_s=drain).run(listening_line(sock, count))
 

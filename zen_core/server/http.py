@@ -25,11 +25,8 @@ from zen_core.services import settle_heap
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1", ready_fd: int | None = None) -> ASGIApp:
-    """The ASGI app: MCP at ``/mcp`` plus ``/healthz`` and the routes of the HTTP middleware.
-
-    ``ready_fd``: a pipe to write one byte to once the app has started (how pool workers report ready).
-    """
+def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1") -> ASGIApp:
+    """The ASGI app: MCP at ``/mcp`` plus ``/healthz`` and the routes of the HTTP middleware."""
     zen = ZenMCPServer(host)
     mcp_app = zen.server.streamable_http_app(
         streamable_http_path="/mcp", stateless_http=True, host=bind_host if bind_host in LOOPBACK else "0.0.0.0"
@@ -41,9 +38,6 @@ def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1", ready_fd: int
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with zen.server.session_manager.run():  # a Mount does not run the sub-app's lifespan
-            if ready_fd is not None:
-                os.write(ready_fd, b"r")
-                os.close(ready_fd)
             try:
                 yield
             finally:
@@ -90,14 +84,24 @@ def _wrap_auth(app: ASGIApp, host: ZenHost, bind_host: str) -> ASGIApp:
     return wrapped
 
 
+#: Connections the kernel queues for the server (uvicorn's default).
+BACKLOG = 2048
+
+
 def bind_socket(bind_host: str, port: int) -> socket.socket:
+    """Bind and listen: from here on connections queue up until the server accepts them."""
     family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Inherited by accepted sockets: uvicorn writes headers and body separately, and with Nagle on,
     # each response would wait ~40 ms for the client's delayed ACK.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((bind_host, port))
+    try:
+        sock.bind((bind_host, port))
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
     sock.set_inheritable(True)
     return sock
 
@@ -121,18 +125,29 @@ async def serve_http(
 ) -> None:
     """Serve until SIGINT/SIGTERM; in-flight calls get ``drain_s`` seconds to finish.
 
-    With ``sock`` (a pool worker's inherited listening socket) nothing is bound or announced here.
+    The ``listening on`` line is printed once the server accepts connections. With ``sock`` (a pool
+    worker's inherited listening socket) nothing is bound or announced here: the worker writes a byte
+    to ``ready_fd`` instead, and the supervisor announces the pool.
     """
     host.services.after_llm_ready = settle_heap
+    announce = sock is None
     if sock is None:
         sock = bind_socket(bind_host, port)
-        print(listening_line(sock), file=sys.stderr, flush=True)
     else:
         bind_host = sock.getsockname()[0]
         host.services.warm_up()  # tools/list reaches one worker only, so each warms itself up
-    app = build_http_app(host, bind_host=bind_host, ready_fd=ready_fd)
+    listening = sock
+    app = build_http_app(host, bind_host=bind_host)
     keep_sse_streams_open_on_shutdown()
+
+    def started() -> None:
+        if announce:
+            print(listening_line(listening), file=sys.stderr, flush=True)
+        if ready_fd is not None:
+            os.write(ready_fd, b"r")
+            os.close(ready_fd)
+
     config: Any = uvicorn.Config(
         app, log_level="warning", lifespan="on", timeout_graceful_shutdown=int(drain_s), access_log=False
     )
-    await ZenUvicornServer(config).serve(sockets=[sock])
+    await ZenUvicornServer(config, on_started=started).serve(sockets=[sock])
