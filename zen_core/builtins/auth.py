@@ -37,7 +37,9 @@ class UnsafeBindError(ConfigError):
 
 
 def is_loopback(bind_host: str) -> bool:
-    return bind_host in LOOPBACK or bind_host.startswith("127.")
+    """Only these three names count: any other address, ``127.0.0.2`` included, is exposed (other users
+    and containers on the machine reach it, and a wildcard or LAN address reaches further)."""
+    return bind_host in LOOPBACK
 
 
 def _truthy(value: Any) -> bool:

@@ -108,13 +108,16 @@ def _serve_pool(host: ZenHost, bind_host: str, port: int, count: int, drain: flo
     if sys.platform == "win32":
         raise click.ClickException("--workers is not supported on Windows: run one process per port instead.")
     from zen_core.server.http import bind_socket, build_http_app, listening_line
-    from zen_core.server.workers import WorkerPool
+    from zen_core.server.workers import WORKER_COMMAND, WorkerPool
 
     with _startup_errors(bind_host, port):
-        build_http_app(host, bind_host=bind_host)  # auth and app errors surface once, before any worker starts
         sock = bind_socket(bind_host, port)
+        address, bound_port = sock.getsockname()[:2]
+        # auth and app errors surface once, before any worker starts
+        build_http_app(host, bind_host=bind_host, port=bound_port, bound_address=address)
     with sock:
-        return WorkerPool(sock, count, drain_s=drain).run(listening_line(sock, count))
+        pool = WorkerPool(sock, count, drain_s=drain, command=[*WORKER_COMMAND, "--host", bind_host])
+        return pool.run(listening_line(sock, count))
 
 
 def parse_args(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:

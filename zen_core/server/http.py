@@ -18,18 +18,24 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zen_core import __version__
 from zen_core.plugin.host import ZenHost
+from zen_core.server.host_check import transport_security
 from zen_core.server.mcp import ZenMCPServer
 from zen_core.server.uvicorn_server import ZenUvicornServer, keep_sse_streams_open_on_shutdown
 from zen_core.services import settle_heap
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
+def build_http_app(
+    host: ZenHost, *, bind_host: str = "127.0.0.1", port: int = 8765, bound_address: str | None = None
+) -> ASGIApp:
+    """The ASGI app: MCP at ``/mcp`` plus ``/healthz`` and the routes of the HTTP middleware.
 
-def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1") -> ASGIApp:
-    """The ASGI app: MCP at ``/mcp`` plus ``/healthz`` and the routes of the HTTP middleware."""
+    ``bind_host`` is what ``--host`` named, ``bound_address`` and ``port`` where the socket is bound
+    (the Host values ``/mcp`` accepts, see :mod:`zen_core.server.host_check`).
+    """
     zen = ZenMCPServer(host)
+    security, host_error = transport_security(bind_host, bound_address or bind_host, port, host.settings)
     mcp_app = zen.server.streamable_http_app(
-        streamable_http_path="/mcp", stateless_http=True, host=bind_host if bind_host in LOOPBACK else "0.0.0.0"
+        streamable_http_path="/mcp", stateless_http=True, transport_security=security
     )
 
     async def healthz(request: Request) -> JSONResponse:
@@ -45,8 +51,10 @@ def build_http_app(host: ZenHost, *, bind_host: str = "127.0.0.1") -> ASGIApp:
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), *_extra_routes(host)]
     routes.append(Mount("/", app=_no_standalone_stream(mcp_app)))
-    app: ASGIApp = Starlette(routes=routes, lifespan=lifespan)
-    return _wrap_auth(app, host, bind_host)
+    app: ASGIApp = _wrap_auth(Starlette(routes=routes, lifespan=lifespan), host, bind_host)
+    if host_error is not None:  # reported after a missing API key, the more serious problem
+        raise host_error
+    return app
 
 
 def _no_standalone_stream(app: ASGIApp) -> ASGIApp:
@@ -133,11 +141,11 @@ async def serve_http(
     announce = sock is None
     if sock is None:
         sock = bind_socket(bind_host, port)
-    else:
-        bind_host = sock.getsockname()[0]
+    else:  # bind_host: the supervisor's --host
         host.services.warm_up()  # tools/list reaches one worker only, so each warms itself up
     listening = sock
-    app = build_http_app(host, bind_host=bind_host)
+    address, bound_port = sock.getsockname()[:2]
+    app = build_http_app(host, bind_host=bind_host, port=bound_port, bound_address=address)
     keep_sse_streams_open_on_shutdown()
 
     def started() -> None:
