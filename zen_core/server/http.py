@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zen_core import __version__
 from zen_core.plugin.host import ZenHost
+from zen_core.server.header_limit import header_limited_protocol, max_header_bytes
 from zen_core.server.host_check import transport_security
 from zen_core.server.mcp import ZenMCPServer
 from zen_core.server.uvicorn_server import ZenUvicornServer, keep_sse_streams_open_on_shutdown
@@ -155,7 +156,14 @@ async def serve_http(
             os.write(ready_fd, b"r")
             os.close(ready_fd)
 
+    header_limit = max_header_bytes(host.settings)
     config: Any = uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=int(drain_s), access_log=False
+        app,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=int(drain_s),
+        access_log=False,
+        http=header_limited_protocol(header_limit),
+        h11_max_incomplete_event_size=header_limit,
     )
     await ZenUvicornServer(config, on_started=started).serve(sockets=[sock])
