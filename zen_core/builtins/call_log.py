@@ -19,6 +19,7 @@ import atexit
 import json
 import logging
 import logging.handlers
+import os
 import queue
 import sys
 import threading
@@ -70,6 +71,15 @@ class TextFormatter(logging.Formatter):
         return " ".join(parts)
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file created readable by its owner only (0600), as is each file after a rotation:
+    at DEBUG the lines hold prompts and answers. (Rotation renames files, so their mode carries over.)"""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 class _CallLogConfig:
     """The process-wide handler setup of ``zen.calls`` (replaced when the settings change)."""
 
@@ -96,8 +106,8 @@ class _CallLogConfig:
         target: logging.Handler
         if section.get("file"):
             path = Path(str(section["file"])).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            target = logging.handlers.RotatingFileHandler(
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            target = PrivateRotatingFileHandler(
                 path,
                 maxBytes=int(section.get("max_bytes") or 10 * 1024 * 1024),
                 backupCount=int(section.get("backups") or 5),
