@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 import sys
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from zen_core.cli.arguments import build_arguments, json_object, split_pairs
 from zen_core.cli.common import echo_json, load_host, run_async
 from zen_core.settings import ConfigError
 
@@ -120,42 +120,20 @@ def _serve_pool(host: ZenHost, bind_host: str, port: int, count: int, drain: flo
         return pool.run(listening_line(sock, count))
 
 
-def parse_args(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:
-    """``--arg k=v`` pairs (values parsed as JSON when they are JSON; a repeated key makes a list)."""
-    arguments: dict[str, Any] = {}
-    if raw_json:
-        try:
-            loaded = json.loads(raw_json)
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--json") from exc
-        if not isinstance(loaded, dict):
-            raise click.BadParameter("must be a JSON object", param_hint="--json")
-        arguments.update(loaded)
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--arg")
-        try:
-            value: Any = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        if key in arguments:
-            previous = arguments[key]
-            arguments[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            arguments[key] = value
-    return arguments
-
-
 @click.command()
 @click.argument("tool")
 @click.option("--arg", "pairs", multiple=True, metavar="KEY=VALUE", help="A tool argument (repeatable).")
 @click.option("--json", "raw_json", metavar="JSON", help="All arguments as one JSON object.")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -> None:
-    """Run TOOL locally, without an MCP client, printing progress (stderr) and the result."""
-    arguments = parse_args(pairs, raw_json)
+    """Run TOOL locally, without an MCP client, printing progress (stderr) and the result.
+
+    Values are read as the tool's input schema types them: one ``--arg files=/a/b`` is a one-item list.
+    """
+    base, split = json_object(raw_json), split_pairs(pairs)
     host = load_host()
+    entry = host.tools.get(tool)
+    arguments = build_arguments(base, split, entry.tool.input_schema() if entry is not None else None)
     from zen_core.calls.dispatch import Dispatcher
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
