@@ -87,9 +87,13 @@ class _CallLogConfig:
         self.lock = threading.Lock()
         self.key: tuple[Any, ...] | None = None
         self.listener: logging.handlers.QueueListener | None = None
+        #: A level that wins over ``logging.level`` (the CLI's own, for one-shot commands).
+        self.level_override: str | None = None
 
     def ensure(self, settings: Settings) -> None:
         section = {name: settings.get(f"logging.{name}") for name in OPTIONS}
+        if self.level_override is not None:
+            section["level"] = self.level_override
         key = tuple(sorted((k, str(v)) for k, v in section.items()))
         if key == self.key:
             return
@@ -142,6 +146,15 @@ atexit.register(_config.stop)
 def configure(settings: Settings) -> None:
     """Set up ``zen.calls`` from ``settings`` (idempotent; done on the first tool call anyway)."""
     _config.ensure(settings)
+
+
+def override_level(level: str | None) -> None:
+    """Log calls at ``level`` whatever ``logging.level`` says (``None``: follow the settings again).
+
+    ``zen call`` and the other one-shot commands pass the CLI's ``--log-level`` (WARNING unless asked),
+    so a terminal shows the result only; ``zen serve`` keeps the configured call log.
+    """
+    _config.level_override = level.upper() if level else None
 
 
 def summarize_llm_calls(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -120,6 +120,15 @@ def _serve_pool(host: ZenHost, bind_host: str, port: int, count: int, drain: flo
         return pool.run(listening_line(sock, count))
 
 
+def _log_calls_at_cli_level() -> None:
+    """The call log of a one-shot command follows ``--log-level`` (WARNING unless asked), not ``logging.level``."""
+    try:
+        from zen_core.builtins.call_log import override_level
+    except ImportError:  # pragma: no cover - the module ships with the core
+        return
+    override_level(str(click.get_current_context().find_root().params.get("log_level") or "WARNING"))
+
+
 @click.command()
 @click.argument("tool")
 @click.option("--arg", "pairs", multiple=True, metavar="KEY=VALUE", help="A tool argument (repeatable).")
@@ -131,6 +140,7 @@ def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -
     Values are read as the tool's input schema types them: one ``--arg files=/a/b`` is a one-item list.
     """
     base, split = json_object(raw_json), split_pairs(pairs)
+    _log_calls_at_cli_level()
     host = load_host()
     entry = host.tools.get(tool)
     arguments = build_arguments(base, split, entry.tool.input_schema() if entry is not None else None)
