@@ -107,10 +107,11 @@ def _serve_pool(host: ZenHost, bind_host: str, port: int, count: int, drain: flo
     """Bind once and supervise ``count`` worker processes on the socket (see :mod:`zen_core.server.workers`)."""
     if sys.platform == "win32":
         raise click.ClickException("--workers is not supported on Windows: run one process per port instead.")
-    from zen_core.server.http import bind_socket, build_http_app, listening_line
+    from zen_core.server.http import bind_socket, build_http_app, check_bind, listening_line
     from zen_core.server.workers import WORKER_COMMAND, WorkerPool
 
     with _startup_errors(bind_host, port):
+        check_bind(host, bind_host, port)
         sock = bind_socket(bind_host, port)
         address, bound_port = sock.getsockname()[:2]
         # auth and app errors surface once, before any worker starts
@@ -137,7 +138,7 @@ def _log_calls_at_cli_level() -> None:
 def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -> None:
     """Run TOOL locally, without an MCP client, printing progress (stderr) and the result.
 
-    Values are read as the tool's input schema types them: one ``--arg files=/a/b`` is a one-item list.
+    Values are read as the tool's input schema types them: a single --arg files=/a/b is a one-item list.
     """
     base, split = json_object(raw_json), split_pairs(pairs)
     _log_calls_at_cli_level()

@@ -58,6 +58,20 @@ def build_http_app(
     return app
 
 
+def check_bind(host: ZenHost, bind_host: str, port: int) -> None:
+    """The refusals that need no socket (an exposed address without an API key, a wildcard address
+    without ``server.allowed_hosts``): run before binding, so a refused address is never bound."""
+    try:
+        from zen_core.builtins.auth import check_bind as check_auth
+    except ImportError:
+        pass
+    else:
+        check_auth(host.settings, bind_host)
+    _, host_error = transport_security(bind_host, bind_host, port, host.settings)
+    if host_error is not None:
+        raise host_error
+
+
 def _no_standalone_stream(app: ASGIApp) -> ASGIApp:
     """Answer ``GET /mcp`` with 405, as the MCP spec allows a server without server-initiated messages.
 
@@ -141,6 +155,7 @@ async def serve_http(
     host.services.after_llm_ready = settle_heap
     announce = sock is None
     if sock is None:
+        check_bind(host, bind_host, port)
         sock = bind_socket(bind_host, port)
     else:  # bind_host: the supervisor's --host
         host.services.warm_up()  # tools/list reaches one worker only, so each warms itself up
