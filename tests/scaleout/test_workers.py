@@ -201,7 +201,8 @@ async def test_sigterm_drains_calls_in_flight_on_every_worker(
             return await client.call_tool("chat", {"prompt": f"slow {i}", "model": "slow"})
 
     calls = [asyncio.create_task(slow_call(i)) for i in range(6)]
-    await wait_until(lambda: fake_llm.calls(models["slow"]) == 6, "every call waits on the model (1.5 s)")
+    # within_s: a fresh pool's workers first import LiteLLM, slow on a busy machine (a safety net only)
+    await wait_until(lambda: fake_llm.calls(models["slow"]) == 6, "every call waits on the model (1.5 s)", within_s=60)
     assert not any(c.done() for c in calls)
     pool.process.send_signal(signal.SIGTERM)
     results = await asyncio.gather(*calls)
