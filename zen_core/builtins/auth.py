@@ -39,7 +39,9 @@ class UnsafeBindError(ConfigError):
 
 
 def is_loopback(bind_host: str) -> bool:
-    return bind_host in LOOPBACK or bind_host.startswith("127.")
+    """Only these three names count: any other address, ``127.0.0.2`` included, is exposed (other users
+    and containers on the machine reach it, and a wildcard or LAN address reaches further)."""
+    return bind_host in LOOPBACK
 
 
 def _truthy(value: Any) -> bool:
@@ -112,20 +114,27 @@ async def _unauthorized(send: Send, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def check_bind(settings: Settings, bind_host: str) -> KeyRing:
+    """The configured keys; :class:`UnsafeBindError` when there are none and ``bind_host`` is exposed
+    (not loopback) without ``auth.allow_unauthenticated``. Needs no socket: run it before binding."""
+    ring = KeyRing(load_keys(settings))
+    if not ring and not is_loopback(bind_host) and not _truthy(settings.get("auth.allow_unauthenticated", False)):
+        raise UnsafeBindError(
+            f"refusing to serve on {bind_host} without an API key: anyone who can reach it could spend your "
+            f"provider credits. Create a key with `zen keys add NAME`, or {OPT_OUT_HINT} to run "
+            "unauthenticated (e.g. behind an authenticating proxy)."
+        )
+    return ring
+
+
 def wrap_asgi(app: ASGIApp, settings: Settings, bind_host: str = "127.0.0.1") -> ASGIApp:
     """Put the API-key check in front of ``app``.
 
     Without keys: loopback is served open; any other address raises :class:`UnsafeBindError` unless
     ``auth.allow_unauthenticated`` is true.
     """
-    ring = KeyRing(load_keys(settings))
+    ring = check_bind(settings, bind_host)
     if not ring:
-        if not is_loopback(bind_host) and not _truthy(settings.get("auth.allow_unauthenticated", False)):
-            raise UnsafeBindError(
-                f"refusing to serve on {bind_host} without an API key: anyone who can reach it could spend your "
-                f"provider credits. Create a key with `zen keys add NAME`, or {OPT_OUT_HINT} to run "
-                "unauthenticated (e.g. behind an authenticating proxy)."
-            )
         if not is_loopback(bind_host):
             log.warning("serving on %s WITHOUT authentication (auth.allow_unauthenticated is set)", bind_host)
         return app

@@ -19,6 +19,7 @@ import atexit
 import json
 import logging
 import logging.handlers
+import os
 import queue
 import sys
 import threading
@@ -72,6 +73,15 @@ class TextFormatter(logging.Formatter):
         return " ".join(parts)
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file created readable by its owner only (0600), as is each file after a rotation:
+    at DEBUG the lines hold prompts and answers. (Rotation renames files, so their mode carries over.)"""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 class _CallLogConfig:
     """The process-wide handler setup of ``zen.calls`` (replaced when the settings change)."""
 
@@ -79,9 +89,13 @@ class _CallLogConfig:
         self.lock = threading.Lock()
         self.key: tuple[Any, ...] | None = None
         self.listener: logging.handlers.QueueListener | None = None
+        #: A level that wins over ``logging.level`` (the CLI's own, for one-shot commands).
+        self.level_override: str | None = None
 
     def ensure(self, settings: Settings) -> None:
         section = {name: settings.get(f"logging.{name}") for name in OPTIONS}
+        if self.level_override is not None:
+            section["level"] = self.level_override
         key = tuple(sorted((k, str(v)) for k, v in section.items()))
         if key == self.key:
             return
@@ -98,8 +112,8 @@ class _CallLogConfig:
         target: logging.Handler
         if section.get("file"):
             path = Path(str(section["file"])).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            target = logging.handlers.RotatingFileHandler(
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            target = PrivateRotatingFileHandler(
                 path,
                 maxBytes=int(section.get("max_bytes") or 10 * 1024 * 1024),
                 backupCount=int(section.get("backups") or 5),
@@ -134,6 +148,15 @@ atexit.register(_config.stop)
 def configure(settings: Settings) -> None:
     """Set up ``zen.calls`` from ``settings`` (idempotent; done on the first tool call anyway)."""
     _config.ensure(settings)
+
+
+def override_level(level: str | None) -> None:
+    """Log calls at ``level`` whatever ``logging.level`` says (``None``: follow the settings again).
+
+    ``zen call`` and the other one-shot commands pass the CLI's ``--log-level`` (WARNING unless asked),
+    so a terminal shows the result only; ``zen serve`` keeps the configured call log.
+    """
+    _config.level_override = level.upper() if level else None
 
 
 def error_code(response: ToolResponse) -> str | None:

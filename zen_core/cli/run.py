@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 import sys
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from zen_core.cli.arguments import build_arguments, json_object, split_pairs
 from zen_core.cli.common import echo_json, load_host, run_async
 from zen_core.settings import ConfigError
 
@@ -107,42 +107,25 @@ def _serve_pool(host: ZenHost, bind_host: str, port: int, count: int, drain: flo
     """Bind once and supervise ``count`` worker processes on the socket (see :mod:`zen_core.server.workers`)."""
     if sys.platform == "win32":
         raise click.ClickException("--workers is not supported on Windows: run one process per port instead.")
-    from zen_core.server.http import bind_socket, build_http_app, listening_line
-    from zen_core.server.workers import WorkerPool
+    from zen_core.server.http import bind_socket, build_http_app, check_bind, listening_line
+    from zen_core.server.workers import WORKER_COMMAND, WorkerPool
 
     with _startup_errors(bind_host, port):
-        build_http_app(host, bind_host=bind_host)  # auth and app errors surface once, before any worker starts
+        check_bind(host, bind_host, port)
         sock = bind_socket(bind_host, port)
-        sock.listen(2048)
+        address, bound_port = sock.getsockname()[:2]
+        # auth and app errors surface once, before any worker starts
+        build_http_app(host, bind_host=bind_host, port=bound_port, bound_address=address)
     with sock:
-        return WorkerPool(sock, count, drain_s=drain).run(listening_line(sock, count))
+        pool = WorkerPool(sock, count, drain_s=drain, command=[*WORKER_COMMAND, "--host", bind_host])
+        return pool.run(listening_line(sock, count))
 
 
-def parse_args(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:
-    """``--arg k=v`` pairs (values parsed as JSON when they are JSON; a repeated key makes a list)."""
-    arguments: dict[str, Any] = {}
-    if raw_json:
-        try:
-            loaded = json.loads(raw_json)
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--json") from exc
-        if not isinstance(loaded, dict):
-            raise click.BadParameter("must be a JSON object", param_hint="--json")
-        arguments.update(loaded)
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--arg")
-        try:
-            value: Any = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        if key in arguments:
-            previous = arguments[key]
-            arguments[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            arguments[key] = value
-    return arguments
+def _log_calls_at_cli_level() -> None:
+    """The call log of a one-shot command follows ``--log-level`` (WARNING unless asked), not ``logging.level``."""
+    from zen_core.builtins.call_log import override_level
+
+    override_level(str(click.get_current_context().find_root().params.get("log_level") or "WARNING"))
 
 
 @click.command()
@@ -151,9 +134,15 @@ def parse_args(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:
 @click.option("--json", "raw_json", metavar="JSON", help="All arguments as one JSON object.")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -> None:
-    """Run TOOL locally, without an MCP client, printing progress (stderr) and the result."""
-    arguments = parse_args(pairs, raw_json)
+    """Run TOOL locally, without an MCP client, printing progress (stderr) and the result.
+
+    Values are read as the tool's input schema types them: a single --arg files=/a/b is a one-item list.
+    """
+    base, split = json_object(raw_json), split_pairs(pairs)
+    _log_calls_at_cli_level()
     host = load_host()
+    entry = host.tools.get(tool)
+    arguments = build_arguments(base, split, entry.tool.input_schema() if entry is not None else None)
     from zen_core.calls.context import Caller
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
@@ -161,9 +150,11 @@ def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -
         click.echo(f"[progress {shown}] {message or ''}".rstrip(), err=True)
 
     async def run() -> Any:
+        dispatcher = host.dispatcher()
         try:
-            return await host.dispatcher().call(tool, arguments, caller=Caller(transport="cli"), progress=progress)
+            return await dispatcher.call(tool, arguments, caller=Caller(transport="cli"), progress=progress)
         finally:
+            await dispatcher.aclose()  # its usage writes go to the store before the store closes
             await host.services.aclose()
 
     with contextlib.redirect_stdout(sys.stderr):  # stdout is for the result only

@@ -73,7 +73,11 @@ async def http_client(url: str, *, api_key: str | None = None, **client_kwargs: 
 
 
 class HTTPServerProcess:
-    """``zen serve --http`` on a free loopback port, in a subprocess. Use as a (async) context manager."""
+    """``zen serve --http`` on a free loopback port, in a subprocess. Use as a (async) context manager.
+
+    :meth:`start` returns once the server has printed its ``listening on`` line, when it accepts
+    connections.
+    """
 
     LISTENING = re.compile(r"listening on (http://\S+/mcp)")
 
@@ -82,11 +86,13 @@ class HTTPServerProcess:
         env: Mapping[str, str] | None = None,
         *,
         extra_plugins: Sequence[str] = (),
+        host: str = "127.0.0.1",
         port: int = 0,
         args: Sequence[str] = (),
         startup_timeout: float = 60.0,
     ) -> None:
         self.env = server_env(env, extra_plugins)
+        self.host = host
         self.port = port
         self.args = list(args)
         self.startup_timeout = startup_timeout
@@ -100,7 +106,7 @@ class HTTPServerProcess:
         return self.url.rsplit("/mcp", 1)[0]
 
     def start(self) -> HTTPServerProcess:
-        cmd = zen_command("serve", "--http", "--host", "127.0.0.1", "--port", str(self.port), *self.args)
+        cmd = zen_command("serve", "--http", "--host", self.host, "--port", str(self.port), *self.args)
         self.process = subprocess.Popen(
             cmd, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
