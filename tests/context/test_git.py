@@ -336,7 +336,7 @@ def test_secret_files_and_credentials_in_a_diff_are_withheld(repo: Path) -> None
     changes = collect_changes(repo, untracked=True)
     files = by_path(changes)
     assert files[".env"].secret and files[".env"].diff == ""
-    assert files[".env"].withheld == "secret file (matches '.env'); withheld to protect credentials"
+    assert files[".env"].withheld == "secret file (matches '.env'), to protect credentials"
     assert files["deploy/id_rsa"].secret and "matches 'id_rsa'" in str(files["deploy/id_rsa"].withheld)
     assert files["untracked.env"].secret and files["untracked.env"].diff == ""
     settings = files["config/settings.py"]

@@ -714,7 +714,7 @@ def _screen(
         full = Path(os.path.normpath(root / rel))
         secret = is_secret(full)
         if secret:
-            return replace(change, diff="", secret=True, withheld=f"{secret}; withheld to protect credentials")
+            return replace(change, diff="", secret=True, withheld=f"{secret}, to protect credentials")
         real = Path(os.path.realpath(full))
         for place, reason in denied:
             if _inside(real, [Path(place)]):
@@ -723,14 +723,13 @@ def _screen(
         return change
     found, added = credential_lines(change.diff)
     if found:
-        shown = ", ".join(str(n) for n in added[:5]) or "removed or unchanged lines only"
+        where = f"added at line {', '.join(str(n) for n in added[:5])}" if added else "in removed or unchanged lines"
         return replace(
             change,
             diff="",
             secret=True,
             credential_lines=tuple(added),
-            withheld=f"the diff holds a credential-shaped value (an API key or private key; added at line {shown}); "
-            "withheld to protect it",
+            withheld=f"the diff holds a credential-shaped value (an API key or private key, {where})",
         )
     size = len(change.diff.encode("utf-8"))
     if size > max_file_bytes:

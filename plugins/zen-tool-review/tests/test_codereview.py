@@ -86,7 +86,7 @@ async def test_files_are_reviewed_and_findings_come_back_structured(review_serve
     assert [m["status"] for m in body["models"]] == ["ok"]
     assert result.structured_content["status"] == "success"
     shown = text(result)
-    assert shown.startswith("Code review: 2 finding(s) (1 critical, 1 medium)\nReviewed by: alpha (2 findings)")
+    assert shown.startswith("Code review: 2 finding(s) (1 critical, 1 medium)\nReviewed by: alpha (2 finding(s))")
     assert (
         f"1. [CRITICAL] {app}:6 — SQL injection: name is formatted into the query.\n   Fix: Use a parameter." in shown
     )

@@ -223,3 +223,20 @@ async def test_precommit_continued_by_chat(review_server: ReviewServer) -> None:
     seen = srv.user_text("beta")
     assert "via precommit" in seen and "CONT_FINDING" in seen and "NO-GO" in seen
     assert "CONT_MARKER = 1" in seen  # the changed file, referenced by the stored turn, is read again
+
+
+async def test_the_changes_report_of_a_very_large_commit_is_capped(review_server: ReviewServer) -> None:
+    srv = review_server
+    repo = srv.repo("many", {"README.md": "many\n"})
+    for i in range(230):
+        write(repo / "pkg" / f"mod{i:03}.py", f"VALUE_{i} = {i}\n")
+    git(repo, "add", "-A")
+    srv.answer("alpha", answer([], verdict="go"))
+    body = data(await srv.call("precommit", path=str(repo), model="alpha"))
+    report = body["changes"]
+    assert len(report["files"]) == 200 and report["files"][0]["path"] == "pkg/mod000.py"
+    assert report["omitted"]["files"] == 30
+    listed = len(report["diff"]["included"]) + report["omitted"].get("diff.included", 0)
+    excluded = len(report["diff"]["excluded"]) + report["omitted"].get("diff.excluded", 0)
+    assert listed + excluded == 230
+    assert "Changed files (230):" in srv.user_text("alpha")

@@ -42,6 +42,8 @@ SLACK_TOKENS = 128
 TEMPERATURE = 0.2
 #: Longest unreadable answer kept in full in the result.
 MAX_RAW_ANSWER = 20_000
+#: Most entries of each list of the changes report in a result (the rest are counted in ``omitted``).
+LIST_CAP = 200
 #: Who raised a finding Zen found itself (a credential in the changes), as a "model".
 SECRET_SCAN = "zen secret scan"
 
@@ -349,8 +351,8 @@ class Review:
                     Finding(
                         severity="medium",
                         file=path,
-                        issue=f"{change.path} looks like a secrets file ({change.withheld}); its content was not "
-                        "sent to the model, so it was not reviewed.",
+                        issue=f"{change.path} looks like a secrets file; Zen did not send its content to the "
+                        "model, so it was not reviewed.",
                         fix="Make sure it is meant to be committed and holds no real credentials; otherwise remove "
                         "it from the change and add it to .gitignore.",
                         models=[SECRET_SCAN],
@@ -394,7 +396,7 @@ class Review:
             if "history" in report:
                 data["files"]["history"] = report["history"]
         if self.changes is not None and self.fitted is not None:
-            data["changes"] = {**self.changes.as_dict(), "diff": self.fitted.report()}
+            data["changes"] = _capped({**self.changes.as_dict(), "diff": self.fitted.report()})
         if job.tool == "precommit":
             data["verdict"], data["blocking"] = _verdict(self.attempts, everything)
         text = render_text(job, data, self.attempts, self.fitted, self.prepared)
@@ -439,6 +441,24 @@ class Review:
             return created.id, None
         except ToolError as exc:  # ThreadNotFound, ThreadFull, StoreUnavailable: the review was paid for
             return "", f"{exc.message} The review could not be saved, so it cannot be continued."
+
+
+def _capped(changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes report with each list cut at :data:`LIST_CAP` entries (a commit of thousands of files
+    would otherwise make a result clients cannot show); ``omitted`` says how many were cut from which."""
+    omitted: dict[str, int] = {}
+    for holder, key, name in (
+        (changes, "files", "files"),
+        (changes["diff"], "included", "diff.included"),
+        (changes["diff"], "excluded", "diff.excluded"),
+        (changes["diff"], "not_sent", "diff.not_sent"),
+    ):
+        if len(holder[key]) > LIST_CAP:
+            omitted[name] = len(holder[key]) - LIST_CAP
+            holder[key] = holder[key][:LIST_CAP]
+    if omitted:
+        changes["omitted"] = omitted
+    return changes
 
 
 def _verdict(attempts: list[Attempt], findings: list[Finding]) -> tuple[str, int]:

@@ -42,6 +42,19 @@ _INT = re.compile(r"\d+")
 _LOCATION = re.compile(r"^(.*?):(\d+)(?:[-:]\d+)?$")
 _VERDICT = re.compile(r'"verdict"\s*:\s*"([^"]*)"')
 _SUMMARY = re.compile(r'"summary"\s*:\s*"((?:[^"\\]|\\.)*)"')
+#: Words that name an OWASP Top 10 (2021) category when a model gives a name instead of its number.
+_OWASP_WORDS: dict[int, tuple[str, ...]] = {
+    10: ("ssrf", "server-side request", "server side request", "request forgery"),
+    1: ("access control", "authorization", "authorisation", "idor"),
+    2: ("crypto", "encryption"),
+    3: ("injection", "xss", "cross-site scripting"),
+    4: ("insecure design",),
+    5: ("misconfiguration", "misconfigured"),
+    6: ("outdated", "vulnerable component", "dependenc"),
+    7: ("authentication", "identification", "session"),
+    8: ("integrity", "deserializ", "deserialis"),
+    9: ("logging", "monitoring"),
+}
 #: Longest raw text kept for an unparsed finding or answer.
 MAX_RAW = 4000
 
@@ -215,7 +228,7 @@ def normalize_owasp(value: str) -> str | None:
     number = int(match.group(1)) if match else None
     if number is None:
         lowered = value.lower()
-        number = next((n for n, name in OWASP_2021.items() if name.lower() in lowered), None)
+        number = next((n for n, words in _OWASP_WORDS.items() if any(w in lowered for w in words)), None)
     if number in OWASP_2021:
         return f"A{number:02d}:2021 {OWASP_2021[number]}"
     return value.strip()[:80]

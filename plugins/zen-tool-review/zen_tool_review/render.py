@@ -9,6 +9,8 @@ from zen_core import DiffContext, PromptContext
 if TYPE_CHECKING:
     from zen_tool_review.call import Attempt, Job
 
+#: Most "not reviewed" lines in the text.
+MAX_NOTES = 50
 TITLES = {"codereview": "Code review", "precommit": "Pre-commit check", "secaudit": "Security audit"}
 
 
@@ -49,7 +51,9 @@ def render_text(
             lines += ["", f"{report['label']} FAILED: {error.get('message', 'unknown error')}"]
     not_reviewed = (fitted.notes() if fitted else []) + (prepared.notes() if prepared else [])
     if not_reviewed:
-        lines += ["", "Not reviewed:"] + [f"- {note}" for note in not_reviewed]
+        lines += ["", "Not reviewed:"] + [f"- {note}" for note in not_reviewed[:MAX_NOTES]]
+        if len(not_reviewed) > MAX_NOTES:
+            lines.append(f"- … and {len(not_reviewed) - MAX_NOTES} more (see the structured result)")
     usage = data["usage"]
     cost = f"${data['cost_usd']:.6f}" + ("" if data["cost_known"] else " (some prices unknown)")
     lines += [
@@ -96,7 +100,7 @@ def _model_line(attempt: Attempt) -> str:
     parsed = attempt.parsed
     if parsed is None or not parsed.readable:
         return f"{attempt.label} (answer not readable)"
-    return f"{attempt.label} ({len(parsed.findings)} findings)"
+    return f"{attempt.label} ({len(parsed.findings)} finding(s))"
 
 
 def _finding_lines(number: int, finding: dict[str, Any], *, several: bool) -> list[str]:
