@@ -313,6 +313,7 @@ def test_compare_to_a_branch_uses_the_merge_base(repo: Path) -> None:
         ("", "it is empty"),
         ("no-such-branch", "does not name a commit"),
         ("x" * 300, "longer than 256"),
+        ("~1", "no name before ~ or ^"),
     ],
 )
 def test_refs_that_are_not_plain_revisions_are_refused(repo: Path, ref: str, why: str) -> None:
@@ -553,3 +554,15 @@ async def test_files_git_changes_checks_the_callers_roots_first(repo: Path, tmp_
     with pytest.raises(ToolError) as caught:
         await Files(FilePolicy(roots=(), off_reason="file access is off on this HTTP server")).git_changes(str(repo))
     assert caught.value.code == "file_access_off"
+
+
+def test_a_long_listing_leaves_half_the_budget_to_the_diffs(repo: Path) -> None:
+    for i in range(400):
+        write(repo / "many" / f"file_{i:03}.py", f"value = {i}\n")
+    git(repo, "add", "-A")
+    changes = collect_changes(repo)
+    fitted = changes.fit(budget_tokens=3_000, count_tokens=words)
+    assert 0 < fitted.listed < 400 and fitted.tokens <= 3_000
+    assert f"- … and {400 - fitted.listed} more changed files (not listed)" in fitted.text
+    assert len(fitted.included) > 20  # diffs still got room
+    assert len(fitted.included) + len(fitted.excluded) == 400

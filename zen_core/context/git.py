@@ -387,8 +387,10 @@ def _check_ref(git: _Git, ref: str) -> str:
         problem = "it starts with '-' (it would be read as an option)"
     elif len(ref) > MAX_REF_CHARS:
         problem = f"it is longer than {MAX_REF_CHARS} characters"
-    elif any(ord(c) < 32 or c.isspace() for c in ref) or not name:
+    elif any(ord(c) < 32 or c.isspace() for c in ref):
         problem = "it contains spaces or control characters"
+    elif not name:
+        problem = "it has no name before ~ or ^"
     elif git.run("check-ref-format", "--allow-onelevel", name, ok=(0, 1))[0] != 0:
         problem = "git check-ref-format rejects it"
     if problem:
@@ -821,9 +823,10 @@ def _listing_head(changes: GitChanges) -> str:
 
 
 def fit_changes(changes: GitChanges, *, budget_tokens: int, count_tokens: Callable[[str], int]) -> DiffContext:
-    """The listing of every changed file, then each sendable diff in git's order while it fits
-    ``budget_tokens`` (a diff that does not fit is left out with its token count, and later smaller ones are
-    still tried), then a note naming the diffs left out. ``count_tokens(result.text) <= budget_tokens``
+    """The listing of every changed file (cut short with a count when it would take more than half the
+    budget), then each sendable diff in git's order while it fits ``budget_tokens`` (a diff that does not
+    fit is left out with its token count, and later smaller ones are still tried), then a note naming the
+    diffs left out. ``count_tokens(result.text) <= budget_tokens``
     holds (checked on the final text; an empty text when not even the heading fits)."""
     separator = "\n\n"
     sep_cost = max(count_tokens(separator), 1)
@@ -836,10 +839,11 @@ def fit_changes(changes: GitChanges, *, budget_tokens: int, count_tokens: Callab
         reason = f"not even the heading of the changes fits the {budget_tokens:,}-token budget"
         return DiffContext("", [], [ExcludedFile(c.path, reason) for c in changes.files if c.sendable], not_sent)
     listing: list[str] = []
+    listing_room = used + (budget_tokens - used) // 2  # the listing leaves at least half the budget to the diffs
     for change in changes.files:
         line = f"- {change.describe()}"
         cost = count_tokens(line) + 1
-        if used + cost > budget_tokens - 32:  # room for the "… more" line
+        if used + cost > listing_room - 32:  # room for the "… more" line
             listing.append(f"- … and {len(changes.files) - len(listing)} more changed files (not listed)")
             break
         listing.append(line)

@@ -139,7 +139,14 @@ class Review:
         thread = await ctx.threads.get(job.continuation_id) if job.continuation_id else None
         if thread is not None and len(thread.turns) + 2 > ctx.threads.max_turns:
             raise ThreadFull(thread.id, ctx.threads.max_turns)
-        self.steps = 3 + max(len(self._names()), 1)
+        names = self._names()
+        limit = int(ctx.plugin_settings.get("max_models", MAX_MODELS))
+        if len(names) > limit:
+            raise ToolError(
+                f'"models" takes at most {limit} models (plugin setting max_models); got {len(names)}.',
+                code="invalid_arguments",
+            )
+        self.steps = 3 + max(len(names), 1)
         system = ctx.prompt("system", SYSTEM[job.tool])
         if job.git is not None:
             await self._progress("collecting the git changes")
@@ -191,12 +198,6 @@ class Review:
     async def _models(self, thread: Thread | None) -> list[tuple[str, Model]]:
         """``(label, model)`` per requested model; labels are unique (``gpt-5#2`` for a repeat)."""
         names = self._names()
-        limit = int(self.ctx.plugin_settings.get("max_models", MAX_MODELS))
-        if len(names) > limit:
-            raise ToolError(
-                f'"models" takes at most {limit} models (plugin setting max_models); got {len(names)}.',
-                code="invalid_arguments",
-            )
         if not names:
             return [(model.name, model) for model in [await self._default_model(thread)]]
         totals = Counter(names)
