@@ -12,6 +12,7 @@ from zen_core.calls.tool import Tool, ToolAnnotations, ToolRequest, ToolResponse
 from zen_core.context.access import Files
 from zen_core.context.files import ExcludedFile, FileContext, RefusedPath, ResolvedPaths
 from zen_core.context.gather import PromptContext
+from zen_core.context.git import DiffContext, GitChanges, GitFileChange
 from zen_core.context.images import Image
 from zen_core.errors import ConfigError, ToolError
 from zen_core.llm.bound import LLM, Model
@@ -37,9 +38,12 @@ __all__ = [
     "CompletionStream",
     "ConfigError",
     "Deployment",
+    "DiffContext",
     "ExcludedFile",
     "FileContext",
     "Files",
+    "GitChanges",
+    "GitFileChange",
     "Image",
     "LLMError",
     "LimitError",

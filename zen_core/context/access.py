@@ -12,6 +12,7 @@ from pathlib import Path
 
 from zen_core.context.files import FileContext, ResolvedPaths, fit_files, resolve_paths
 from zen_core.context.gather import HISTORY_SHARE, PromptContext, gather
+from zen_core.context.git import DEFAULT_TIMEOUT_S, GitChanges, check_repo, collect_changes
 from zen_core.context.images import Image, load_images
 from zen_core.context.policy import FilePolicy
 from zen_core.errors import ToolError
@@ -96,3 +97,34 @@ class Files:
             )
 
         return build() if light else await asyncio.to_thread(build)
+
+    async def git_changes(
+        self,
+        repo: str,
+        *,
+        staged: bool = True,
+        unstaged: bool = True,
+        compare_to: str | None = None,
+        untracked: bool = False,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> GitChanges:
+        """The changes of the git repository at ``repo`` (or below a directory inside one) as per-file diffs:
+        staged, unstaged, since ``compare_to`` (a branch, tag or commit), untracked files on request (see
+        :mod:`zen_core.context.git`). ``repo`` must pass the caller's file rules (``path_refused``); changed
+        files that are secrets or never readable are listed with their diffs withheld. git runs in a worker
+        thread (argv, no shell) within ``timeout_s``. Fit the result to a model with
+        ``await asyncio.to_thread(changes.fit, budget_tokens=..., count_tokens=model.count_tokens)``."""
+        self._require()
+        real = check_repo(repo, roots=self.policy.roots, denied=self.policy.denied)
+        return await asyncio.to_thread(
+            collect_changes,
+            real,
+            staged=staged,
+            unstaged=unstaged,
+            compare_to=compare_to,
+            untracked=untracked,
+            denied=self.policy.denied,
+            max_file_bytes=self.policy.max_file_bytes,
+            max_files=self.policy.max_files,
+            timeout_s=timeout_s,
+        )
