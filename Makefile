@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 #: The tools `make serve` installs; every other plugin under plugins/ is one `pip install` away.
-SERVE_PLUGINS := -e plugins/zen-tool-chat -e plugins/zen-tool-consensus
+SERVE_PLUGINS := -e plugins/zen-tool-chat -e plugins/zen-tool-consensus -e plugins/zen-tool-review
 #: The tests cover every plugin.
 ALL_PLUGINS := $(foreach p,$(sort $(wildcard plugins/*/pyproject.toml)),-e $(dir $(p)))
 
@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## Install Zen with the chat and consensus plugins and serve MCP on stdio (ARGS="--http" for HTTP).
+## Install Zen with the chat, consensus and review plugins and serve MCP on stdio (ARGS="--http" for HTTP).
 serve: $(VENV)/.installed
 	@$(BIN)/zen serve $(ARGS)
 

@@ -15,13 +15,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml
 
+from bench import Report
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.mcp import stdio_client
 
@@ -33,12 +34,6 @@ RETRY_INITIAL_S = 0.2
 FAIL_LATENCY_S = 0.1
 TIMEOUT_S = 1.0
 TIMEOUT_GRACE_S = 1.0  # zen_tool_consensus.runner.HARD_BOUND_GRACE_S
-
-
-class Report(Protocol):
-    def __call__(
-        self, name: str, value: float, unit: str, reference: float | None, reference_name: str, target: str
-    ) -> None: ...
 
 
 def _retry_budget_s() -> float:

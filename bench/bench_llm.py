@@ -23,12 +23,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import FakeLLMProcess, percentile
+from bench import FakeLLMProcess, Report, percentile
 from zen_core.llm import LLMService, import_litellm
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.llm_fixtures import MemoryCounters, ZenConfigDir
 
-Report = Callable[[str, float, str, "float | None", str, str], None]
 CALLS = 200
 BATCHES = 10
 

@@ -15,11 +15,11 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
 
 if __package__ in (None, ""):  # run as a script from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import Report
 from zen_core.context.history import build_history
 from zen_core.store import ConversationSettings, Store, Turn
 from zen_core.store.redis import RedisStore
@@ -31,12 +31,6 @@ TURNS_PER_THREAD = 50
 THREADS = 6
 HISTORY_ROUNDS = 60
 HISTORY_BUDGET_TOKENS = 100_000
-
-
-class Report(Protocol):
-    def __call__(
-        self, name: str, value: float, unit: str, reference: float | None, reference_name: str, target: str
-    ) -> None: ...
 
 
 def _turn(i: int) -> Turn:

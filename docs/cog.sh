@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python)}"
-mapfile -t pages < <(grep -rl --include='*.md' '\[\[\[cog' docs | sort)
+mapfile -t pages < <(grep -rl --include='*.md' '\[\[\[cog' docs README.md | sort)
 exec "$PYTHON" -m cogapp -r "$@" "${pages[@]}"

@@ -22,7 +22,8 @@ HOOKS = sorted(
 
 
 def cog_pages() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.md") if "[[[cog" in p.read_text(encoding="utf-8"))
+    pages = [*DOCS.rglob("*.md"), REPO / "README.md"]
+    return sorted(p for p in pages if "[[[cog" in p.read_text(encoding="utf-8"))
 
 
 def test_mkdocs_build_strict(tmp_path: Path) -> None:

@@ -112,8 +112,8 @@ class UsageRequest(ToolRequest):
 class UsageTool(Tool[UsageRequest]):
     name = "usage"
     description = (
-        "Your model usage today and over 7 days: calls, tokens, cost, latency p50/p95 and error rate per model, "
-        "and how often each model agreed with the consensus majority."
+        "Your usage today and over 7 days per model: calls, tokens, cost, p50/p95 latency, errors, agreement with "
+        "consensus majorities."
     )
     request_model = UsageRequest
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)

@@ -22,10 +22,10 @@ REASONING_EFFORT: dict[str, str] = {
 
 class ChatRequest(ToolRequest):
     prompt: str = Field("", description="Your question, with the context the model needs.")
-    model: str | None = Field(None, description="Model name or alias (see listmodels).")
+    model: str | None = Field(None, description="See listmodels.")
     files: list[str] = Field(default_factory=list, description="Absolute paths of files or directories to include.")
     images: list[str] = Field(default_factory=list, description="Absolute image paths or data URLs (vision models).")
-    continuation_id: str | None = Field(None, description="Continue an earlier conversation (from any tool).")
+    continuation_id: str | None = Field(None, description="Continue a conversation.")
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, gt=0, description="Answer length limit.")
     thinking_mode: ThinkingMode | None = Field(None, description="Reasoning depth, where the model supports it.")

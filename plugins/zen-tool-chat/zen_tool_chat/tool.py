@@ -42,8 +42,8 @@ PROGRESS_TAIL = 300
 class ChatTool(Tool[ChatRequest]):
     name = "chat"
     description = (
-        "Ask another model for a second opinion, review or brainstorm. Pass files/images by absolute path. "
-        "Returns the answer and a continuation_id to continue the conversation."
+        "Ask another model for a second opinion, review or brainstorm, with files/images by absolute path. Returns "
+        "the answer and a continuation_id."
     )
     request_model = ChatRequest
     annotations = ToolAnnotations(title="Chat with another model", read_only=True, open_world=True)

@@ -13,5 +13,5 @@ class ClinkRequest(ToolRequest):
     role: str = Field("default", description="default, planner, codereviewer or a configured role.")
     files: list[str] = Field(default_factory=list, description="Absolute paths the CLI should read.")
     working_dir: str | None = Field(None, description="Absolute directory to run in (default: Zen's).")
-    continuation_id: str | None = Field(None, description="Continue an earlier conversation (any tool).")
+    continuation_id: str | None = Field(None, description="Continue a conversation.")
     timeout_s: float | None = Field(None, gt=0, le=3600, description="Time limit in seconds.")

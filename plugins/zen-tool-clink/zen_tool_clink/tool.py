@@ -51,7 +51,7 @@ class ClinkTool(Tool[ClinkRequest]):
     name = "clink"
     description = (
         "Run another coding agent CLI (gemini, codex, claude, opencode or configured) as a sub-agent in "
-        "working_dir with a role prompt; returns its answer and a continuation_id. The CLI may edit files there."
+        "working_dir with a role; it may edit files there."
     )
     request_model = ClinkRequest
     # A sub-agent CLI runs with its own tools in working_dir: depending on its flags and its own

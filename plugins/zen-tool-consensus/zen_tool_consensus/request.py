@@ -30,7 +30,7 @@ class ConsensusRequest(ToolRequest):
     files: list[str] = Field(default_factory=list, description="Absolute file paths to include.")
     images: list[str] = Field(default_factory=list, description="Absolute image paths or data URLs.")
     temperature: float | None = Field(None, ge=0, le=2)
-    continuation_id: str | None = Field(None, description="Continue an earlier conversation.")
+    continuation_id: str | None = Field(None, description="Continue a conversation.")
     timeout_s: float | None = Field(None, gt=0, le=3600, description="Per-model time limit.")
 
 

@@ -10,9 +10,9 @@ from zen_core import Tool, ToolAnnotations, ToolContext, ToolResponse
 from zen_tool_consensus.request import ConsensusRequest
 
 DESCRIPTION = (
-    "Ask several models the same question in parallel (optionally with for/against/neutral stances), "
-    "let each refine after seeing the others' answers anonymised until they agree, and get every answer plus "
-    "how far they agree (unanimous/majority/split) and an optional synthesis. Failed models are reported in place."
+    "Ask several models the same question in parallel (stances: name:for|against); each refines after reading the "
+    "others' answers anonymised until they agree. Returns every answer, the agreement (unanimous/majority/split), "
+    "an optional synthesis."
 )
 
 

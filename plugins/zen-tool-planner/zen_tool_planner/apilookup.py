@@ -47,7 +47,7 @@ def sources_of(answer: str) -> list[str]:
 class LookupRequest(ToolRequest):
     query: str = Field(min_length=1, description="Library, version and API or question to look up.")
     model: str | None = Field(None, description="A model with web search (default: the best one).")
-    continuation_id: str | None = Field(None, description="Continue a conversation (from any tool).")
+    continuation_id: str | None = Field(None, description="Continue a conversation.")
 
 
 class LookupResult(BaseModel):
@@ -66,9 +66,8 @@ class LookupResult(BaseModel):
 class ApiLookupTool(Tool[LookupRequest]):
     name = "apilookup"
     description = (
-        "Look up current docs of a library or API on the web (versions, signatures, deprecations) "
-        "through a model with web search, when your own knowledge may be outdated. Returns the answer "
-        "and its sources."
+        "Look up current library/API docs on the web (versions, signatures, deprecations) via a model with web "
+        "search. Returns the answer and its sources."
     )
     request_model = LookupRequest
     annotations = ToolAnnotations(

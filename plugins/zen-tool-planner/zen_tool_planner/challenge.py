@@ -44,8 +44,8 @@ class ChallengeRequest(ToolRequest):
     claim: str = Field(min_length=1, description="The statement to test.")
     context: str | None = Field(None, description="Background the claim relies on.")
     files: list[str] = Field(default_factory=list, description="Absolute paths of evidence files.")
-    model: str | None = Field(None, description="Model name (see listmodels).")
-    continuation_id: str | None = Field(None, description="Continue a conversation (from any tool).")
+    model: str | None = Field(None, description="See listmodels.")
+    continuation_id: str | None = Field(None, description="Continue a conversation.")
 
 
 class Issue(BaseModel):
@@ -73,8 +73,8 @@ class ChallengeResult(BaseModel):
 class ChallengeTool(Tool[ChallengeRequest]):
     name = "challenge"
     description = (
-        "Have another model test a claim (yours, the user's, a reviewer's) instead of agreeing: what is "
-        "wrong, weak or unsupported, and a verdict (holds/partly_holds/does_not_hold) with reasons."
+        "Have another model test a claim instead of agreeing: what is wrong, weak or unsupported, and a verdict "
+        "(holds/partly_holds/does_not_hold)."
     )
     request_model = ChallengeRequest
     annotations = ToolAnnotations(

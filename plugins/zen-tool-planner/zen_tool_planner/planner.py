@@ -43,7 +43,7 @@ class PlannerRequest(ToolRequest):
     continuation_id: str | None = Field(None, description="The plan's conversation (or any other).")
     revise: str | None = Field(None, description='Change to make, e.g. "split step 3".')
     done: list[str] = Field(default_factory=list, description="Step ids to mark done.")
-    model: str | None = Field(None, description="Model name (see listmodels).")
+    model: str | None = Field(None, description="See listmodels.")
 
     @field_validator("done", mode="before")
     @classmethod
@@ -75,9 +75,8 @@ class PlanResult(BaseModel):
 class PlannerTool(Tool[PlannerRequest]):
     name = "planner"
     description = (
-        "Break a task into ordered steps with dependencies, kept in the conversation. Start with task; "
-        "then, with continuation_id: revise (a model changes the plan), done (no model call), or neither "
-        "to read it and its earlier versions."
+        "Break a task into ordered steps with dependencies, kept in the conversation. Then, with continuation_id: "
+        "revise (a model changes it), done, or neither to read it."
     )
     request_model = PlannerRequest
     annotations = ToolAnnotations(

@@ -18,7 +18,7 @@ ModelField = Annotated[str | None, Field(None, description="See listmodels.")]
 #: At most MAX_MODELS (checked when the call runs, to keep the schema small).
 ModelsField = Annotated[list[str], Field(default_factory=list, description="Several models, in parallel.")]
 MinSeverity = Annotated[Severity, Field("low")]
-ContinuationField = Annotated[str | None, Field(None, description="Continue a conversation (any tool).")]
+ContinuationField = Annotated[str | None, Field(None, description="Continue a conversation.")]
 
 
 # Which git changes codereview reviews (no docstring: it would go into the schema every agent reads).

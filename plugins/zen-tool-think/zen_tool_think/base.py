@@ -53,8 +53,8 @@ class ThinkRequest(ToolRequest):
 
     prompt: str | None = Field(None, description="What to focus on.")
     files: list[str] = Field(default_factory=list, description="Absolute paths of files or directories.")
-    model: str | None = Field(None, description="Model name or alias (see listmodels).")
-    continuation_id: str | None = Field(None, description="Continue a conversation (from any tool).")
+    model: str | None = Field(None, description="See listmodels.")
+    continuation_id: str | None = Field(None, description="Continue a conversation.")
 
 
 class ThinkingRequest(ThinkRequest):
