@@ -68,9 +68,8 @@ async def test_exception_in_tool_is_an_error_result_and_server_keeps_serving(cli
 async def test_unknown_tool_is_a_clear_error(client: Any) -> None:
     result = await client.call_tool("nope", {})
     assert result.is_error is True
-    assert "Unknown tool 'nope'. Available tools: boom, echo, listmodels, refuse, steps, threads, version." in (
-        result.content[0].text
-    )
+    tools = "boom, cancel_job, echo, jobs, listmodels, refuse, steps, threads, usage, version"
+    assert f"Unknown tool 'nope'. Available tools: {tools}." in result.content[0].text
 
 
 async def test_progress_notifications_reach_the_client(client: Any) -> None:

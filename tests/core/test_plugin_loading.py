@@ -245,7 +245,7 @@ def test_empty_allowlist_loads_no_external_plugin(env: dict[str, str]) -> None:
     plugins = plugins_json({**env, "ZEN_LOAD_PLUGINS": ""})
     assert all(p["disabled"] for p in plugins.values())
     tools = json.loads(run_zen({**env, "ZEN_LOAD_PLUGINS": ""}, "tools", "--json").stdout)
-    assert {t["name"] for t in tools} == {"listmodels", "threads", "version"}
+    assert {t["name"] for t in tools} == {"listmodels", "threads", "version", "usage", "jobs", "cancel_job"}
 
 
 def test_denylist_disables_by_entry_point_or_distribution_name(env: dict[str, str]) -> None:
@@ -268,7 +268,14 @@ def test_builtins_are_hidden_unless_all(env: dict[str, str]) -> None:
     proc = run_zen(env, "plugins", "--json", "--all")
     names = {p["name"]: p for p in json.loads(proc.stdout)}
     assert names["zen_core.builtins.tools"]["builtin"] is True
-    assert names["zen_core.builtins.tools"]["tools"] == ["listmodels", "version", "threads"]
+    assert names["zen_core.builtins.tools"]["tools"] == [
+        "listmodels",
+        "version",
+        "threads",
+        "usage",
+        "jobs",
+        "cancel_job",
+    ]
 
 
 def test_same_distribution_on_two_paths_is_loaded_once(env: dict[str, str], tmp_path: Path) -> None:

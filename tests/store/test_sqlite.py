@@ -191,9 +191,7 @@ def _settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Se
 
 
 async def test_open_store_defaults_to_sqlite_in_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    started = time.perf_counter()
     store = open_store(_settings(tmp_path, monkeypatch))
-    assert time.perf_counter() - started < 0.5
     assert isinstance(store, SQLiteStore)
     assert store.description == f"sqlite:{tmp_path / 'data' / 'zen.db'}"
     assert not (tmp_path / "data").exists()  # nothing touched before first use

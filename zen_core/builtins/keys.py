@@ -199,3 +199,17 @@ class KeyRing:
             if hmac.compare_digest(digest, key.hash.encode("ascii")):
                 found = key
         return found
+
+
+def unknown_names(key: ApiKey, tools: Iterable[str], models: Iterable[str]) -> list[str]:
+    """Warnings for names in ``key``'s allowlists that match no tool / model served now: most are typos,
+    and the key could never use them. Tools match exactly, models by any name or alias in any case (as
+    the checks at call time do); ``models`` holds every name and alias."""
+    tool_names, model_names = set(tools), set(models)
+    lowered = {name.lower() for name in model_names}
+    unknown = [("tools", name, tool_names) for name in key.tools or () if name not in tool_names]
+    unknown += [("models", name, model_names) for name in key.models or () if name.lower() not in lowered]
+    return [
+        f"key '{key.name}': {kind} names '{name}', which is not served here ({', '.join(sorted(known)) or 'none'})"
+        for kind, name, known in unknown
+    ]

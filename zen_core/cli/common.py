@@ -47,3 +47,13 @@ def echo_json(data: Any) -> None:
 def schema_tokens(schema: Any) -> int:
     """Approximate size of a JSON schema in tokens (4 characters per token, as agents budget it)."""
     return max(1, len(json.dumps(schema, separators=(",", ":"))) // 4)
+
+
+def key_warnings(host: ZenHost, keys: list[Any] | None = None) -> list[str]:
+    """Names in API keys' tool/model allowlists that match nothing ``host`` serves (typos): ``keys``,
+    default every configured key."""
+    from zen_core.builtins.keys import load_keys, unknown_names
+
+    models = [label for model in host.services.models for label in model.names]
+    found = load_keys(host.settings) if keys is None else keys
+    return [warning for key in found for warning in unknown_names(key, host.tools, models)]

@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from zen_core.cli.common import echo_json, load_host, schema_tokens
+from zen_core.cli.common import echo_json, key_warnings, load_host, schema_tokens
 from zen_core.llm.models import PROVIDER_KEY_ENV
+from zen_core.settings import ConfigError
 
 #: The providers whose key ``zen doctor`` reports (their variables come from the one provider table).
 DOCTOR_PROVIDERS = ("openai", "anthropic", "gemini", "openrouter", "xai")
@@ -152,7 +153,11 @@ def _doctor_report() -> tuple[dict[str, Any], bool]:
         "plugin_warnings": list(host.loader.warnings),
         "tools": sorted(host.tools),
     }
-    healthy = not report["plugin_errors"] and not report["plugin_warnings"]
+    try:
+        report["key_warnings"] = key_warnings(host)
+    except ConfigError as exc:
+        report["key_warnings"] = [str(exc)]
+    healthy = not report["plugin_errors"] and not report["plugin_warnings"] and not report["key_warnings"]
     try:
         listing = host.services.models.describe()
         report["models_available"] = [m["name"] for m in listing.get("available", [])]
@@ -203,6 +208,8 @@ def doctor(as_json: bool) -> None:
             click.echo(f"Plugin error: {name}: {err}  (disable it with ZEN_DISABLE_PLUGINS={name})")
         for warning in report["plugin_warnings"]:
             click.echo(f"Plugin selection: {warning}")
+        for warning in report["key_warnings"]:
+            click.echo(f"API keys: {warning}")
         click.echo(f"Store: {report['store']}")
         if not healthy:
             click.echo("Problems found.")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from zen_core.builtins.keys import KeyFile
+from zen_core.cli.common import key_warnings, load_host
 from zen_core.settings import ConfigError, default_user_config_dir
 
 
@@ -49,11 +50,21 @@ def add(name: str, tools: str | None, models: str | None, roots: str | None, con
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(secret)
+    for warning in _unknown_names(key_file, name):
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(
         f"Created API key '{name}' in {key_file.path}. It is shown only this once; send it as "
         "'Authorization: Bearer <key>'. Restart running HTTP servers to pick it up.",
         err=True,
     )
+
+
+def _unknown_names(key_file: KeyFile, name: str) -> list[str]:
+    """Typos in the new key's allowlists, checked against the tools and models served here."""
+    key = next((entry for entry in key_file.load() if entry.name == name), None)
+    if key is None or (key.tools is None and key.models is None):
+        return []
+    return key_warnings(load_host(), [key])
 
 
 @keys.command("list")

@@ -20,10 +20,10 @@ from typing import Any
 import anyio
 from mcp.server.stdio import stdio_server
 
-from zen_core import __version__
 from zen_core.plugin.host import ZenHost
 from zen_core.server.mcp import ZenMCPServer
 from zen_core.services import settle_heap
+from zen_core.version import __version__
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 BANNER = f"Zen {__version__} speaks MCP on stdio, for your agent to start it (see docs/install.md). Ctrl-C stops it."

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from zen_core.settings import ConfigError, Settings
 from zen_core.store.base import (
-    ANYONE,
     Counters,
-    Owner,
     Store,
     StoreUnavailable,
     ThreadFull,
@@ -22,6 +20,7 @@ from zen_core.store.base import (
 )
 from zen_core.store.listing import format_age, format_thread_table
 from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn
+from zen_core.store.owner import ANYONE, Owner
 from zen_core.store.view import Threads
 
 __all__ = [

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from zen_core.errors import ToolError
+from zen_core.store.owner import ANYONE, Owner
 
 if TYPE_CHECKING:
     from zen_core.store.jobs import JobStore
@@ -64,23 +65,6 @@ def _hours(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:g} hour" + ("" if value == 1 else "s")
-
-
-class Anyone:
-    """The owner filter that matches every thread (for the operator's ``zen threads``, never for tools)."""
-
-    def __repr__(self) -> str:
-        return "ANYONE"
-
-
-#: Pass as ``owner`` to see threads whatever key started them.
-ANYONE = Anyone()
-#: A thread owner: an API key name, ``None`` (no key: stdio or an open HTTP server), or :data:`ANYONE`.
-Owner = str | None | Anyone
-
-
-def owner_matches(owner: Owner, actual: str | None) -> bool:
-    return isinstance(owner, Anyone) or owner == actual
 
 
 def normalize_thread_id(thread_id: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from zen_core.errors import ToolError
-from zen_core.store.base import ANYONE, Owner
+from zen_core.store.owner import ANYONE, Owner
 
 JobStatus = Literal["running", "done", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from zen_core.store.base import ANYONE, Owner
+from zen_core.store.owner import ANYONE, Owner
 
 #: How long events are kept: the 7-day report plus a day of slack.
 USAGE_RETENTION_S = 8 * 86400.0

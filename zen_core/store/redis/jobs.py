@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from zen_core.store.base import ANYONE, Anyone, Owner, owner_matches
 from zen_core.store.jobs import Job, JobNotFound, JobStore
+from zen_core.store.owner import ANYONE, Anyone, Owner, owner_matches
 from zen_core.store.redis.connection import RedisConnection
 
 # KEYS: job, index, owner index. ARGV: job JSON, ttl_ms, created_at, id.

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pydantic_core import to_json
 from redis.typing import EncodableT, FieldT
 
-from zen_core.store.base import ANYONE, Anyone, Owner, ThreadFull, ThreadStore, normalize_thread_id, owner_matches
+from zen_core.store.base import ThreadFull, ThreadStore, normalize_thread_id
 from zen_core.store.models import (
     ConversationSettings,
     Thread,
@@ -19,6 +19,7 @@ from zen_core.store.models import (
     from_epoch,
     merge_models,
 )
+from zen_core.store.owner import ANYONE, Anyone, Owner, owner_matches
 from zen_core.store.redis.connection import RedisConnection
 
 # KEYS: meta, turns, index. ARGV: id, now, ttl_ms, max_turns, first_prompt, models ("\n"-joined),

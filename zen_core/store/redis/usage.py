@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
-from zen_core.store.base import ANYONE, Owner, owner_matches
+from zen_core.store.owner import ANYONE, Owner, owner_matches
 from zen_core.store.redis.connection import RedisConnection
 from zen_core.store.usage import USAGE_RETENTION_S, UsageEvent, UsageLog
 

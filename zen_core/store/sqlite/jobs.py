@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from zen_core.store.base import ANYONE, Anyone, Owner, owner_matches
 from zen_core.store.jobs import Job, JobNotFound, JobStore
+from zen_core.store.owner import ANYONE, Anyone, Owner, owner_matches
 from zen_core.store.sqlite.database import SQLiteDatabase, write_txn
 
 

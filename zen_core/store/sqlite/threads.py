@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from zen_core.store.base import ANYONE, Anyone, Owner, ThreadStore, normalize_thread_id, owner_matches
+from zen_core.store.base import ThreadStore, normalize_thread_id
 from zen_core.store.models import (
     ConversationSettings,
     Thread,
@@ -18,6 +18,7 @@ from zen_core.store.models import (
     from_epoch,
     merge_models,
 )
+from zen_core.store.owner import ANYONE, Anyone, Owner, owner_matches
 from zen_core.store.sqlite.database import SQLiteDatabase, dumps, read_txn, write_txn
 
 

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
-from zen_core.store.base import ANYONE, Anyone, Owner
+from zen_core.store.owner import ANYONE, Anyone, Owner
 from zen_core.store.sqlite.database import SQLiteDatabase, write_txn
 from zen_core.store.usage import UsageEvent, UsageLog
 
