@@ -94,7 +94,9 @@ async def test_a_timeout_is_a_clear_error(rig: Rig) -> None:
         result = await chat(client, "slow")
         text = text_of(result)
         assert result.is_error is True
-        assert "Model 'slow'" in text and "HTTP 408" in text and "did not answer in time" in text, text
+        # The model's own timeout (extra_params) applies, not llm.timeout_s; no HTTP 408 came: Zen gave up.
+        assert "Model 'slow'" in text and "no answer in time" in text and "timeout value=0.5" in text, text
+        assert "HTTP 408" not in text and "the model's own timeout in its extra_params" in text, text
         assert result.structured_content["data"]["error"]["code"] == "llm_timeout"
         await still_serving(client)
 

@@ -257,7 +257,10 @@ def map_error(
         advice = "cannot reach the provider; check api_base and that the server is running"
     elif timed_out:
         where = "no answer in time"
-        advice = "the provider did not answer within llm.timeout_s (per attempt); retry, or raise llm.timeout_s"
+        advice = (
+            "the provider did not answer within the per-attempt timeout (llm.timeout_s, or the model's own "
+            "timeout in its extra_params); retry, or raise that timeout"
+        )
     else:
         default = "retry later; if it persists check the provider's status"
         advice = _ADVICE.get(status or 0, default).format(env=env)

@@ -249,9 +249,11 @@ class Deadline:
         """Seconds left (0 when the time is up)."""
         return max(self._end - time.monotonic(), 0.0)
 
-    def attempt_timeout(self) -> float:
-        """The timeout for an attempt starting now: ``llm.timeout_s`` or what is left, if less."""
-        return max(min(self.attempt_s, self.remaining()), 0.001)
+    def attempt_timeout(self, model_timeout_s: float | None = None) -> float:
+        """The timeout for an attempt starting now: ``llm.timeout_s`` (or the model's own ``timeout``,
+        from its ``extra_params``), or what is left, if less."""
+        attempt_s = self.attempt_s if model_timeout_s is None else model_timeout_s
+        return max(min(attempt_s, self.remaining()), 0.001)
 
     def allows(self, delay_s: float) -> bool:
         """Whether waiting ``delay_s`` (a backoff) still leaves time for another attempt."""

@@ -252,7 +252,7 @@ class LLMService:
                 response = await deadline.run(
                     self._retrying(
                         lambda: self.backend.attempt(
-                            cfg, messages=messages, **extra, timeout=deadline.attempt_timeout()
+                            cfg, messages=messages, **extra, timeout=deadline.attempt_timeout(_model_timeout(cfg))
                         ),
                         deadline,
                     )
@@ -406,3 +406,9 @@ def _cost(used: ModelConfig, usage: Usage, reported: Any, cache_hit: bool) -> tu
         raw += usage.completion_tokens * (used.output_cost_per_token or 0)
         return raw * used.cost_multiplier, True
     return 0.0, False
+
+
+def _model_timeout(cfg: ModelConfig) -> float | None:
+    """A model's own per-attempt timeout (``extra_params: {timeout: 30}`` in models.yaml), if any."""
+    value = cfg.extra_params.get("timeout")
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None

@@ -188,3 +188,13 @@ async def in_own_task(cm: contextlib.AbstractAsyncContextManager[Any]) -> AsyncI
     finally:
         stop.set()
         await task
+
+
+Progress = list[tuple[float, "float | None", "str | None"]]
+
+
+def tool_progress(progress: Progress, tool: str) -> Progress:
+    """The notifications ``tool`` sent itself, without Zen's heartbeats (``"<tool> · <stage> · 12s"``, sent
+    whenever the tool was quiet for ``server.progress_interval_s`` — on a busy machine, in any test)."""
+    beat = f"{tool} · "
+    return [entry for entry in progress if not (entry[2] or "").startswith(beat)]

@@ -27,7 +27,8 @@ async def test_chat_over_stdio(zen_env: dict[str, str], zen_config: Any, fake_ll
         assert "prompt" in chat.input_schema["properties"]
         assert chat.input_schema["additionalProperties"] is False
         # the whole answer is in structuredContent (Claude Code shows the model only that), and says so
-        assert chat.output_schema["properties"]["data"]["required"] == ["answer", "continuation_id"]
+        answer, handle = chat.output_schema["properties"]["data"]["anyOf"]  # the answer, or a background job
+        assert answer["required"] == ["answer", "continuation_id"] and handle["required"] == ["job_id"]
         assert chat.meta == {"anthropic/maxResultSizeChars": 100_000}
         assert chat.annotations is not None and chat.annotations.read_only_hint is True
         result = await client.call_tool("chat", {"prompt": "hello?"})  # model from plugins.zen-tool-chat

@@ -438,10 +438,13 @@ async def test_tool_listing(srv: Server) -> None:
         "role",
         "files",
         "working_dir",
+        "background",
         "continuation_id",
         "timeout_s",
     }
-    assert tool.output_schema["properties"]["data"]["required"] == [
+    answer, handle = tool.output_schema["properties"]["data"]["anyOf"]  # the answer, or a background job
+    assert handle["required"] == ["job_id"]
+    assert answer["required"] == [
         "answer",
         "continuation_id",
         "cli",

@@ -29,7 +29,8 @@ async def test_clink_over_stdio(zen_env: dict[str, str], zen_config: Any, tmp_pa
         tool = next(t for t in (await client.list_tools()).tools if t.name == "clink")
         assert tool.annotations is not None and tool.annotations.read_only_hint is False
         assert tool.annotations.destructive_hint is True and tool.annotations.open_world_hint is True
-        assert tool.output_schema["properties"]["data"]["required"][:2] == ["answer", "continuation_id"]
+        answer, handle = tool.output_schema["properties"]["data"]["anyOf"]  # the answer, or a background job
+        assert answer["required"][:2] == ["answer", "continuation_id"] and handle["required"] == ["job_id"]
         # No cli and no working_dir: the first installed CLI, in the directory Zen runs in.
         result = await client.call_tool("clink", {"prompt": "What is here?"})
     body = ok(result)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from review_helpers import ReviewServer, answer, data, error, finding, git, ok, text, write
 
+from zen_core.testing.mcp import tool_progress
+
 pytestmark = pytest.mark.zen_plugins("zen-tool-review", "zen-tool-chat")
 
 APP = """import sqlite3
@@ -91,6 +93,7 @@ async def test_files_are_reviewed_and_findings_come_back_structured(review_serve
         f"1. [CRITICAL] {app}:6 — SQL injection: name is formatted into the query.\n   Fix: Use a parameter." in shown
     )
     assert f"continuation_id: {body['continuation_id']}" in shown
+    progress = tool_progress(progress, "codereview")
     assert [m for _, _, m in progress] == [
         "reading the files",
         "asking 1 model(s)",
