@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("bench_mcp", "bench_llm", "bench_consensus", "bench_store")
+MODULES = ("bench_mcp", "bench_llm", "bench_consensus", "bench_store", "bench_files")
 _CMP = re.compile(r"^\s*(<=|>=|==|<|>|=|≤|≥)\s*([0-9][0-9_,.]*)\s*(x|×)?")
 
 

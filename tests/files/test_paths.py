@@ -303,19 +303,14 @@ def test_the_file_limit_note_is_listed_even_past_the_cap(root: Path) -> None:
 
 
 # -- expansion cost ----------------------------------------------------------------------------
-def test_expanding_a_wide_tree_does_not_check_every_gitignore_for_every_file(root: Path) -> None:
-    """Each file is matched against the .gitignore files of its own ancestors only: with 300 directories
-    the old code compared every file with every directory seen so far (about 13 s here; now well under 1 s)."""
-    import time
-
+def test_expanding_a_wide_tree_honours_its_gitignore(root: Path) -> None:
+    """A wide tree (its expansion time is a figure of `make bench`: bench/bench_files.py)."""
     project = root / "wide"
     for d in range(300):
         (project / f"d{d:03}").mkdir(parents=True)
         for f in range(10):
             (project / f"d{d:03}" / f"f{f}.py").write_text("x\n")
     (project / ".gitignore").write_text("d000/f0.py\n")
-    started = time.monotonic()
     accepted, _ = resolve_paths([str(project)], allowed_roots=[root], max_files=5000)
-    elapsed = time.monotonic() - started
     assert len(accepted) == 2999 + 1  # every file but the ignored one, and the .gitignore
-    assert elapsed < 4, f"{elapsed:.1f} s"
+    assert project / "d000" / "f0.py" not in accepted

@@ -95,7 +95,7 @@ async def test_rate_limit_error_names_the_limit(one_model: OneModel, fake_llm: F
     started = time.perf_counter()
     with pytest.raises(LimitError) as info:
         await llm.complete("m", USER, cache=False)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 10  # max_wait_s, not the 30 s window
     assert "rate_limits.global.requests_per_minute = 1" in str(info.value)
     assert info.value.code == "rate_limited"
     assert fake_llm.calls(name) == 1

@@ -27,6 +27,8 @@ async def _fails_in(llm: LLMService, call: Callable[[], object], at_least: float
     with pytest.raises(LLMError) as info:
         await call()  # type: ignore[misc]
     elapsed = time.monotonic() - started
+    # at_most is far below what the call would take without its limit (retries: a minute), yet leaves a
+    # loaded CI machine room: the limit, not the clock, is what is checked
     assert at_least <= elapsed < at_most, f"failed after {elapsed:.2f} s"
     return info.value
 
@@ -42,9 +44,9 @@ async def _no_more_calls(fake: FakeLLM, *names: str) -> None:
 async def test_timeout_s_bounds_the_whole_call(one_model: OneModel, fake_llm: FakeLLM, mode: str) -> None:
     llm, name = one_model(hang=True, limits={"llm": RETRYING})
     if mode == "complete":
-        err = await _fails_in(llm, lambda: llm.complete("m", USER, timeout_s=1), 0.9, 4)
+        err = await _fails_in(llm, lambda: llm.complete("m", USER, timeout_s=1), 0.9, 10)
     else:
-        err = await _fails_in(llm, lambda: llm.stream("m", USER, timeout_s=1).collect(), 0.9, 4)
+        err = await _fails_in(llm, lambda: llm.stream("m", USER, timeout_s=1).collect(), 0.9, 10)
     assert "No answer within 1 s (the timeout_s argument)" in str(err)
     assert "pass a larger timeout_s" in str(err)
     assert (err.code, err.status_code) == ("llm_timeout", None)
@@ -56,7 +58,7 @@ async def test_each_attempt_gets_the_smaller_of_llm_timeout_and_what_is_left(
     one_model: OneModel, fake_llm: FakeLLM
 ) -> None:
     llm, name = one_model(hang=True, limits={"llm": {"num_retries": 10, "timeout_s": 0.4}})
-    err = await _fails_in(llm, lambda: llm.complete("m", USER, timeout_s=1), 0.9, 4)
+    err = await _fails_in(llm, lambda: llm.complete("m", USER, timeout_s=1), 0.9, 10)
     assert "No answer within 1 s (the timeout_s argument)" in str(err)
     assert 2 <= fake_llm.calls(name) <= 3  # attempts of 0.4 s, 0.4 s, then the rest
     await _no_more_calls(fake_llm, name)
@@ -64,10 +66,10 @@ async def test_each_attempt_gets_the_smaller_of_llm_timeout_and_what_is_left(
 
 async def test_llm_total_timeout_s_bounds_a_call_and_caps_timeout_s(one_model: OneModel, fake_llm: FakeLLM) -> None:
     llm, name = one_model(hang=True, limits={"llm": {**RETRYING, "total_timeout_s": 1}})
-    err = await _fails_in(llm, lambda: llm.complete("m", USER), 0.9, 4)
+    err = await _fails_in(llm, lambda: llm.complete("m", USER), 0.9, 10)
     assert "No answer within 1 s (llm.total_timeout_s)" in str(err)
     assert "raise llm.total_timeout_s in limits.yaml" in str(err)
-    err = await _fails_in(llm, lambda: llm.complete("m", USER, timeout_s=30, cache=False), 0.9, 4)
+    err = await _fails_in(llm, lambda: llm.complete("m", USER, timeout_s=30, cache=False), 0.9, 10)
     assert "(llm.total_timeout_s)" in str(err)  # an argument cannot lift the setting
     assert fake_llm.calls(name) == 2
     await _no_more_calls(fake_llm, name)
@@ -80,7 +82,7 @@ async def test_the_limit_covers_fallbacks(fake_llm: FakeLLM, make_llm: Callable[
         fallbacks={"p": ["b"]},
         limits={"llm": {**RETRYING, "timeout_s": 0.6}},
     )
-    err = await _fails_in(llm, lambda: llm.complete("p", USER, timeout_s=1), 0.9, 4)
+    err = await _fails_in(llm, lambda: llm.complete("p", USER, timeout_s=1), 0.9, 10)
     assert "No answer within 1 s" in str(err)
     assert (fake_llm.calls(first), fake_llm.calls(second)) == (1, 1)  # the backup got what was left
     await _no_more_calls(fake_llm, first, second)

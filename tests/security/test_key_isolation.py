@@ -61,6 +61,7 @@ def team(zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM, tmp_
         "bob": key_file.add("bob"),
         "nomodels": key_file.add("nomodels", models=[]),
         "quick": key_file.add("quick", models=["quick"]),
+        "noroots": key_file.add("noroots", roots=[]),
     }
     with HTTPServerProcess(zen_env) as server:
         yield Team(server, fake_llm, keys, models, project, shared)
@@ -148,6 +149,9 @@ async def test_files_come_only_from_the_keys_roots(team: Team, era: dict[str, An
     assert error(server_wide)["code"] == "path_refused" and "outside the allowed roots" in error(server_wide)["message"]
     assert data(bobs)["files"]["included"] == [notes]  # bob has no roots of his own: the server-wide ones
     assert error(alices)["code"] == "path_refused"
+    async with team.client("noroots", era) as noroots:  # an empty list allows nothing, as for tools and models
+        refused = error(await noroots.call_tool("chat", {"prompt": "read", "files": [notes]}))
+    assert refused["code"] == "file_access_off" and "this API key" in refused["message"]
     sent = str(team.fake.requests(team.models["m"]))
     assert sent.count("ship on friday") == 1  # only alice's own call carried her file
 

@@ -33,13 +33,12 @@ _config_dir_option = click.option(
 
 @keys.command("add")
 @click.argument("name")
-@click.option("--tools", default=None, help="Comma-separated tools this key may call (default: all).")
+@click.option("--tools", default=None, help='Comma-separated tools this key may call (default: all; "": none).')
 @click.option("--models", default=None, help='Comma-separated models this key may use (default: all; "": none).')
 @click.option(
     "--roots",
     default=None,
-    help="Comma-separated absolute directories this key's tools may read (default: files.allowed_roots; "
-    "over HTTP nothing when that is unset).",
+    help='Comma-separated absolute directories this key\'s tools may read (default: files.allowed_roots; "": none).',
 )
 @_config_dir_option
 def add(name: str, tools: str | None, models: str | None, roots: str | None, config_dir: str | None) -> None:
@@ -67,6 +66,13 @@ def _unknown_names(key_file: KeyFile, name: str) -> list[str]:
     return key_warnings(load_host(), [key])
 
 
+def _shown(names: tuple[str, ...] | None, unset: str) -> str:
+    """An allowlist as ``zen keys list`` shows it: ``unset`` when absent, ``none`` when empty."""
+    if names is None:
+        return unset
+    return ",".join(names) or "none"
+
+
 @keys.command("list")
 @_config_dir_option
 def list_keys(config_dir: str | None) -> None:
@@ -79,9 +85,9 @@ def list_keys(config_dir: str | None) -> None:
     if not entries:
         click.echo(f"No API keys in {key_file.path}. Create one with: zen keys add NAME")
     for entry in entries:
-        tools = ",".join(entry.tools) if entry.tools is not None else "all"
-        models = ",".join(entry.models) if entry.models is not None else "all"
-        roots = ",".join(entry.roots) if entry.roots is not None else "server default"
+        tools = _shown(entry.tools, "all")
+        models = _shown(entry.models, "all")
+        roots = _shown(entry.roots, "server default")
         click.echo(f"{entry.name}  tools={tools}  models={models}  roots={roots}  created={entry.created or '?'}")
 
 

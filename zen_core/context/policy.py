@@ -42,6 +42,11 @@ HTTP_OFF = (
     "with files.allowed_roots (server-wide) or per API key with `zen keys add NAME --roots DIR`"
 )
 
+KEY_OFF = (
+    'file access is off for this API key: it was created with no file roots (--roots ""). The operator can '
+    "give it roots with `zen keys remove NAME` and `zen keys add NAME --roots DIR`"
+)
+
 
 @dataclass(frozen=True)
 class FilePolicy:
@@ -62,11 +67,14 @@ class FilePolicy:
 
 
 def file_policy(settings: Settings, *, transport: str, key_roots: Sequence[str] | None = None) -> FilePolicy:
-    """The policy for a caller on ``transport`` (``stdio`` / ``http``), with its API key's roots if any."""
-    configured = key_roots if key_roots else _configured_roots(settings)
+    """The policy for a caller on ``transport`` (``stdio`` / ``http``), with its API key's roots if any:
+    ``None`` follows the server's roots, an empty list allows nothing (as for a key's tools and models)."""
+    configured = key_roots if key_roots is not None else _configured_roots(settings)
     roots = _absolute(configured)
     off_reason = None
-    if not roots:
+    if key_roots is not None and not key_roots:
+        off_reason = KEY_OFF
+    elif not roots:
         if transport == "stdio":
             roots = default_roots()
         else:
@@ -101,7 +109,7 @@ def never_readable(settings: Settings) -> list[tuple[Path, str]]:
         backups = int(settings.get("logging.backups") or 5)
         denied += [(path, "Zen's log file")]
         denied += [(path.with_name(f"{path.name}.{n}"), "Zen's log file") for n in range(1, backups + 1)]
-    denied += [(home / rel, f"{whose}; never readable through Zen") for rel, whose in AGENT_CONFIG]
+    denied += [(home / rel, whose) for rel, whose in AGENT_CONFIG]
     return [(Path(os.path.realpath(path)), f"{reason}; never readable through tools") for path, reason in denied]
 
 

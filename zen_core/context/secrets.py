@@ -12,7 +12,7 @@ import fnmatch
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -63,6 +63,17 @@ SECRET_SUFFIXES = (
 _BACKUP = re.compile(r"(?:~|[._-](?:bak|backup|old|orig|save|copy|swp|tmp)\d*)$")
 
 
+def _any_of(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching what any of the glob ``patterns`` matches (a fast first check)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
+
+
+#: Any secret name, and the last part of any secret suffix: most files match neither, so one regex
+#: search each replaces the pattern-by-pattern loop (which names the pattern, for the few that match).
+_ANY_NAME = _any_of(SECRET_NAMES)
+_ANY_SUFFIX_END = _any_of(suffix[-1] for suffix in SECRET_SUFFIXES)
+
+
 def is_secret(path: Path | str) -> str | None:
     """Why ``path`` looks like a secret (``None`` when it does not). Looks at the name and parents only."""
     parts = [p.lower() for p in PurePath(path).parts]
@@ -72,10 +83,11 @@ def is_secret(path: Path | str) -> str | None:
         return "inside a .git directory (repository internals)"
     name, copy = parts[-1], ""
     while True:
-        for pattern in SECRET_NAMES:
-            if fnmatch.fnmatchcase(name, pattern):
-                return f"secret file (matches '{pattern}'{copy})"
-        for suffix in SECRET_SUFFIXES:
+        if _ANY_NAME.match(name):
+            for pattern in SECRET_NAMES:
+                if fnmatch.fnmatchcase(name, pattern):
+                    return f"secret file (matches '{pattern}'{copy})"
+        for suffix in SECRET_SUFFIXES if _ANY_SUFFIX_END.match(name) else ():
             tail = [*parts[-len(suffix) : -1], name]
             if len(parts) >= len(suffix) and all(map(fnmatch.fnmatchcase, tail, suffix)):
                 return f"secret file (matches '{'/'.join(suffix)}'{copy})"

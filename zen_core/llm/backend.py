@@ -140,10 +140,12 @@ class Backend:
             retry_after=0,
         )
 
-    def attempt(self, cfg: ModelConfig, **kwargs: Any) -> Awaitable[Any]:
-        """One call attempt (the Router's fallbacks included)."""
+    def attempt(self, cfg: ModelConfig, *, fallbacks: bool = True, **kwargs: Any) -> Awaitable[Any]:
+        """One call attempt (with the Router's fallbacks unless ``fallbacks`` is false)."""
         direct = self._direct.get(cfg.name)
         if direct is None:
+            if not fallbacks:
+                kwargs["disable_fallbacks"] = True
             return self.router.acompletion(model=cfg.name, **kwargs)  # type: ignore[no-any-return]
         return self.litellm.acompletion(**{**direct, **kwargs})  # type: ignore[no-any-return]
 

@@ -240,6 +240,8 @@ class LLM:
         return CompletionStream(deltas)
 
     def _options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if self._scope.allowed_models is not None:  # fallbacks too stay within the key's models
+            options = {**options, "may_use": self._allows}
         if self._scope.trace_id:
             options = {**options, "metadata": {**(options.get("metadata") or {}), "zen_trace_id": self._scope.trace_id}}
         return options

@@ -21,6 +21,7 @@ from zen_core.llm.backend import Backend, cache_backend, import_litellm, litellm
 from zen_core.llm.cache import Coalescer, ResponseCache, model_identity, request_key
 from zen_core.llm.config import LLMSettings
 from zen_core.llm.errors import LLMError, backoff_s, is_retryable, map_error
+from zen_core.llm.fallbacks import allowed_fallbacks, walk
 from zen_core.llm.limits import Budget, Deadline, LimitError, RateLimiter, SafeCounters
 from zen_core.llm.models import ModelConfig, ModelRegistry
 from zen_core.llm.streaming import StreamCollector
@@ -51,6 +52,8 @@ class CallOptions:
     metadata: Mapping[str, Any] | None = None
     #: Refuse the call when its estimated cost is higher (overrides ``budgets.max_cost_per_call_usd``).
     max_cost_usd: float | None = None
+    #: The models this call may fall back to (an API key's allowlist); ``None``: every configured fallback.
+    may_use: Callable[[ModelConfig], bool] | None = None
     #: More LiteLLM parameters, sent as given.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -209,7 +212,9 @@ class LLMService:
     ) -> Completion:
         """``complete`` through the response cache; identical calls in flight share one provider call."""
         started = time.perf_counter()
-        key = request_key(model_identity(cfg), messages, params)
+        chain = self._fallback_chain(cfg, opts)  # a restricted walk is another call than the configured one
+        scope = {} if chain is None else {"zen_fallbacks": [c.name for c in chain]}
+        key = request_key(model_identity(cfg), messages, {**params, **scope})
         stored = await cache.get(key)
         if stored is not None:
             hit = Completion.model_validate(stored)
@@ -232,11 +237,41 @@ class LLMService:
         shared_fields = {"cache_hit": True, "coalesced": True, "cost_usd": 0.0, "latency_ms": latency}
         return result.model_copy(update={"model": requested, **shared_fields})
 
+    def _fallback_chain(self, cfg: ModelConfig, opts: CallOptions) -> list[ModelConfig] | None:
+        return allowed_fallbacks(self.models, self.backend.fallbacks(cfg), opts.may_use)
+
     async def _pipeline(
         self, cfg: ModelConfig, messages: Messages, params: dict[str, Any], opts: CallOptions, *, stream: bool
     ) -> AsyncGenerator[str | Completion, None]:
+        """The call with its fallbacks: the Router's, or (when the caller may use only some) Zen's walk."""
+        chain = self._fallback_chain(cfg, opts)
+        if chain is None:
+            async for item in self._call(cfg, messages, params, opts, stream=stream):
+                yield item
+            return
+        deadline = Deadline(self.config.router, opts.timeout_s)  # one deadline for the whole walk
+
+        def run(current: ModelConfig) -> AsyncGenerator[str | Completion, None]:
+            current_params = params if current is cfg else self._params(current, opts)
+            return self._call(current, messages, current_params, opts, stream=stream, deadline=deadline)
+
+        async for item in walk([cfg, *chain], run):
+            yield item
+
+    async def _call(
+        self,
+        cfg: ModelConfig,
+        messages: Messages,
+        params: dict[str, Any],
+        opts: CallOptions,
+        *,
+        stream: bool,
+        deadline: Deadline | None = None,
+    ) -> AsyncGenerator[str | Completion, None]:
         """One provider call under the budget and the rate limits, with retries: yields the text deltas
-        (streams only), then the :class:`Completion`."""
+        (streams only), then the :class:`Completion`. With ``deadline`` (Zen walking the fallbacks) the
+        Router's own fallbacks are off."""
+        router_fallbacks = deadline is None
         tokens, estimate = self._estimate(cfg, messages, params.get("max_tokens"), opts.max_cost_usd)
         await self.budget.check(cfg.name, estimate, opts.max_cost_usd)
         extra: dict[str, Any] = {"drop_params": self.config.router.drop_params, **params}
@@ -246,13 +281,17 @@ class LLMService:
             extra.update(stream=True, stream_options={"include_usage": True})
         async with self.limiter.slot(cfg.name, cfg.names, tokens) as report:
             started = time.perf_counter()
-            deadline = Deadline(self.config.router, opts.timeout_s)  # all attempts, retries and fallbacks
+            deadline = deadline or Deadline(self.config.router, opts.timeout_s)  # attempts, retries, fallbacks
             raw = _Raw()
             try:
                 response = await deadline.run(
                     self._retrying(
                         lambda: self.backend.attempt(
-                            cfg, messages=messages, **extra, timeout=deadline.attempt_timeout(_model_timeout(cfg))
+                            cfg,
+                            fallbacks=router_fallbacks,
+                            messages=messages,
+                            **extra,
+                            timeout=deadline.attempt_timeout(_model_timeout(cfg)),
                         ),
                         deadline,
                     )
@@ -274,7 +313,7 @@ class LLMService:
                     exc,
                     model=cfg.name,
                     provider=cfg.provider,
-                    fallbacks=self.backend.fallbacks(cfg),
+                    fallbacks=self.backend.fallbacks(cfg) if router_fallbacks else (),
                     key_env=cfg.key_env(),
                 ) from exc
             result = self._completion(cfg, messages, raw, (time.perf_counter() - started) * 1000)

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from zen_core.testing.mcp import tool_progress
+
 ChatServer = Any  # the chat_server fixture's object (see conftest.py)
 
 pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
@@ -217,11 +219,12 @@ async def test_streaming_sends_partial_text_as_progress(chat_server: ChatServer)
     result = await chat(chat_server, on_progress, prompt="stream please", model="stream")
     answer = ok(result)["answer"]
     assert answer == " ".join(f"word{i}" for i in range(80))
-    assert len(updates) >= 2
-    *partial, final = updates
+    assert [p for p, _, _ in updates] == sorted(p for p, _, _ in updates)  # heartbeats included
+    streamed = tool_progress(updates, "chat")
+    assert len(streamed) >= 2
+    *partial, final = streamed
     assert final == (len(answer), len(answer), "answer complete")
     assert all(message and message in answer for _, _, message in partial)
-    assert [p for p, _, _ in updates] == sorted(p for p, _, _ in updates)
 
 
 def result_tokens(result: Any) -> int:
