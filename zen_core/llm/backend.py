@@ -35,8 +35,15 @@ def import_litellm() -> Any:
 
 
 def litellm_model_info(model: ModelConfig) -> dict[str, Any] | None:
-    """LiteLLM's model info for ``model`` (``None`` when LiteLLM does not know it)."""
+    """LiteLLM's model info for ``model`` (``None`` when LiteLLM does not know it).
+
+    Read from LiteLLM's model map first (a dict lookup, under the id with or without its provider);
+    ``get_model_info`` only for ids the map lacks, as it imports the provider's modules (megabytes each,
+    resident for the life of the server) to work one out."""
     litellm = import_litellm()
+    known = litellm.model_cost.get(model.model) or litellm.model_cost.get(model.model.split("/", 1)[-1])
+    if isinstance(known, dict):
+        return dict(known)
     try:
         return dict(litellm.get_model_info(model.model))
     except Exception:
@@ -85,12 +92,11 @@ class Backend:
         self._direct: dict[str, dict[str, Any]] = {}
 
     def load(self) -> None:
-        """Import LiteLLM, fill model info, make one mock call (first-call costs) and build the Router.
-        Blocking; not thread-safe (the service serialises it)."""
+        """Import LiteLLM, fill model info and build the Router (if a model needs one). Blocking; not
+        thread-safe (the service serialises it). No mock call: what the first call loads (a few MiB) is
+        loaded when a tool first calls, not in every idle server."""
         litellm = import_litellm()
         self.models.enrich(litellm_model_info)
-        msgs = [{"role": "user", "content": "warm up"}]
-        litellm.completion(model="openai/zen-warmup", messages=msgs, mock_response="ok")
         self.litellm = litellm
         self.router = self._build_router(litellm)
 
@@ -101,17 +107,20 @@ class Backend:
         return [n for n in names if n in usable]
 
     def _build_router(self, litellm: Any) -> Any:
+        """The Router for the models that need one (several deployments, or fallbacks, and the fallbacks
+        themselves); ``None`` when none does: a Router costs ~10 MiB for the life of the server."""
         rc = self.config
         model_list: list[dict[str, Any]] = []
-        usable = {m.name for m in self.models.available()}
-        for cfg in self.models:
-            if cfg.name not in usable:
-                continue
+        usable = [m for m in self.models if m.name in {u.name for u in self.models.available()}]
+        routed = {cfg.name for cfg in usable if cfg.deployments or self.fallbacks(cfg)}
+        routed |= {name for cfg in usable for name in self.fallbacks(cfg)}
+        for cfg in usable:
             prices = {
                 "input_cost_per_token": cfg.input_cost_per_token,
                 "output_cost_per_token": cfg.output_cost_per_token,
             }
             base = {"model": cfg.model, "api_base": cfg.api_base, "api_key": cfg.api_key}
+            deployments: list[dict[str, Any]] = []
             for dep in [base, *(d.model_dump() for d in cfg.deployments)]:
                 params = {
                     "model": dep.get("model") or cfg.model,
@@ -122,13 +131,18 @@ class Backend:
                     **cfg.extra_params,
                     **dep.get("extra_params", {}),
                 }
-                clean = {k: v for k, v in params.items() if v is not None}
-                model_list.append({"model_name": cfg.name, "litellm_params": clean})
+                deployments.append(
+                    {"model_name": cfg.name, "litellm_params": {k: v for k, v in params.items() if v is not None}}
+                )
                 self.by_deployment[params["model"]] = cfg
+            if cfg.name in routed:
+                model_list += deployments
             if not cfg.deployments and not self.fallbacks(cfg):
                 # no retries below Zen's (the OpenAI client alone would retry twice), as the Router is set up
-                self._direct[cfg.name] = {**model_list[-1]["litellm_params"], "max_retries": 0, "num_retries": 0}
-        fallbacks = [{cfg.name: self.fallbacks(cfg)} for cfg in self.models if cfg.name in usable]
+                self._direct[cfg.name] = {**deployments[-1]["litellm_params"], "max_retries": 0, "num_retries": 0}
+        if not model_list:
+            return None
+        fallbacks = [{cfg.name: self.fallbacks(cfg)} for cfg in usable]
         return litellm.Router(
             model_list=model_list,
             fallbacks=[f for f in fallbacks if next(iter(f.values()))],
