@@ -4,6 +4,7 @@ instance; ``cancel_job`` stops it; a job belongs to the key that started it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -33,6 +34,25 @@ async def finished(client: Any, job_id: str) -> dict[str, Any]:
 
     await wait_until(done, f"job {job_id} ends")
     return job
+
+
+#: ``tool(arg="…", …)``: how Zen's texts name a call the agent can make.
+NAMED_CALL = re.compile(r"\b([a-z_]+)\(([^()]*)\)")
+NAMED_ARGUMENT = re.compile(r"\b([a-z_]+)\s*=")
+
+
+def named_tools(text: str, tools: dict[str, Any]) -> set[str]:
+    """The tools ``text`` tells the agent to call; fails on a tool or an argument ``tools`` (tools/list by name)
+    does not have, and on an argument named outside a call (which tool would take it?)."""
+    loose = NAMED_ARGUMENT.findall(NAMED_CALL.sub("", text))
+    assert loose == [], f"arguments named outside a tool call: {loose} in {text!r}"
+    named = set()
+    for tool, arguments in NAMED_CALL.findall(text):
+        assert tool in tools, f"{tool}() in {text!r} is not in tools/list"
+        unknown = set(NAMED_ARGUMENT.findall(arguments)) - set(tools[tool].input_schema.get("properties", {}))
+        assert not unknown, f"{tool}() has no argument {sorted(unknown)} (in {text!r})"
+        named.add(tool)
+    return named
 
 
 @pytest.mark.parametrize("era", ERAS)
@@ -108,3 +128,25 @@ async def test_any_instance_reports_and_cancels_a_job_and_only_for_its_key(
         assert refused.is_error and refused.structured_content["data"]["error"]["code"] == "job_not_found"
     assert stopping["status"] == "cancelling"
     assert job["status"] == "cancelled" and "was cancelled" in job["result"]["text"]
+
+
+async def test_every_tool_and_argument_a_job_text_names_exists(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
+    stuck = fake_llm.model("hint", text="never", latency_s=60)
+    zen_config.write("models.yaml", {"models": {"m": fake_llm.entry(stuck)}})
+    async with stdio_client(zen_env) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        handle = await client.call_tool("chat", {"prompt": "slow", "model": "m", "background": True})
+        job_id = data(handle)["job_id"]
+        texts = [handle.content[0].text]
+        texts.append((await client.call_tool("jobs", {"job_id": job_id})).content[0].text)
+        texts.append((await client.call_tool("cancel_job", {"job_id": job_id})).content[0].text)
+        await finished(client, job_id)
+        texts.append((await client.call_tool("cancel_job", {"job_id": job_id})).content[0].text)
+        for tool in ("jobs", "cancel_job"):
+            unknown = await client.call_tool(tool, {"job_id": "no-such-job"})
+            assert unknown.structured_content["data"]["error"]["code"] == "job_not_found"
+            texts.append(unknown.content[0].text)
+    named = set().union(*(named_tools(text, tools) for text in texts))
+    assert named == {"jobs", "cancel_job"}

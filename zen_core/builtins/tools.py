@@ -184,7 +184,7 @@ def _job_text(job: Any) -> str:
     if not job.finished:
         lines = [head + (f" — {job.progress}" if job.progress else "")]
         lines += [f"- {name}: {str(value)[:300]}" for name, value in job.partial.items()]
-        return "\n".join(lines) + "\nCall jobs again later for the result."
+        return "\n".join(lines) + f'\nCall jobs(job_id="{job.id}") again later for the result.'
     return f"{head}\n\n{(job.result or {}).get('text', '')}"
 
 

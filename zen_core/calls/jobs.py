@@ -33,8 +33,8 @@ CANCEL_POLL_S = 1.0
 def job_handle(job: Job) -> ToolResponse:
     """What the client gets instead of the result: the job id and how to follow it."""
     text = (
-        f'Started in the background as job {job.id} ({job.tool}). Call jobs with job_id="{job.id}" for its '
-        'progress and, once done, its result; action="cancel" stops it.'
+        f'Started in the background as job {job.id} ({job.tool}). Call jobs(job_id="{job.id}") for its '
+        f'progress and, once done, its result; cancel_job(job_id="{job.id}") stops it.'
     )
     return ToolResponse(status="success", data={"job_id": job.id, "status": job.status, "tool": job.tool}, text=text)
 

@@ -51,7 +51,7 @@ class JobNotFound(ToolError):
     def __init__(self, job_id: str) -> None:
         super().__init__(
             f"Job {job_id} was not found: it finished more than the conversation lifetime ago, or never existed. "
-            "Run the call again (jobs(action='list') shows your recent jobs).",
+            "Run the call again; jobs() lists your recent jobs.",
             code="job_not_found",
             details={"job_id": job_id},
         )
