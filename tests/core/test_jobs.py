@@ -4,14 +4,16 @@ instance; ``cancel_job`` stops it; a job belongs to the key that started it."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import subprocess
 from typing import Any
 
 import pytest
 
 from zen_core.builtins.keys import KeyFile
 from zen_core.testing.fake_llm import FakeLLM
-from zen_core.testing.mcp import HTTPServerProcess, http_client, stdio_client
+from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, stdio_client, zen_command
 from zen_core.testing.pytest_plugin import ZenConfig
 from zen_core.testing.redis_server import RedisServer
 from zen_core.testing.waiting import wait_until
@@ -150,3 +152,28 @@ async def test_every_tool_and_argument_a_job_text_names_exists(
             texts.append(unknown.content[0].text)
     named = set().union(*(named_tools(text, tools) for text in texts))
     assert named == {"jobs", "cancel_job"}
+
+
+async def zen_call(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = zen_command("call", *args)
+    return await asyncio.to_thread(
+        subprocess.run, command, env=server_env(env), capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+async def test_zen_call_runs_in_the_foreground_and_leaves_no_job(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
+    """A one-shot process cannot keep a job alive: ``zen call`` waits for the answer, asked or not."""
+    slow = fake_llm.model("cli", text="answered in the foreground", latency_s=2)
+    zen_config.write("models.yaml", {"models": {"m": fake_llm.entry(slow)}})
+    zen_config.write("jobs.yaml", {"jobs": {"auto_background_after_s": 0.2}})
+    asked = await zen_call(zen_env, "chat", "--arg", "prompt=one", "--arg", "model=m", "--arg", "background=true")
+    past_limit = await zen_call(zen_env, "chat", "--arg", "prompt=two", "--arg", "model=m")
+    async with stdio_client(zen_env) as client:
+        jobs = data(await client.call_tool("jobs", {}))["jobs"]
+    assert asked.returncode == 0 and "answered in the foreground" in asked.stdout, asked.stdout + asked.stderr
+    assert "zen call runs in the foreground" in asked.stderr
+    assert past_limit.returncode == 0 and "answered in the foreground" in past_limit.stdout, past_limit.stderr
+    assert "zen call runs in the foreground" not in past_limit.stderr
+    assert jobs == []

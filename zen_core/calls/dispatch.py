@@ -206,9 +206,13 @@ class Dispatcher:
         progress: ProgressCallback | None = None,
         request_id: str | None = None,
         ask: Ask | None = None,
+        foreground: bool = False,
     ) -> ToolResponse:
         """Run tool ``name`` for ``caller``. ``ask`` puts a yes/no question to the user (elicitation), when the
-        client can be asked; :class:`InputRequired` propagates when the question must go in the response."""
+        client can be asked; :class:`InputRequired` propagates when the question must go in the response.
+
+        ``foreground``: never make the call a job (its ``background`` argument is ignored, and no time limit
+        applies) — for a caller that cannot keep a job alive, such as the one-shot ``zen call``."""
         registered = self.tools.get(name)
         withheld = self.services.withheld_tools.get(name)
         if registered is None and withheld:
@@ -235,7 +239,7 @@ class Dispatcher:
                 code="invalid_arguments",
             )
         call = ToolCall(registered.tool, args, ctx, dict(headers or {}), self.services.settings)
-        if not registered.tool.background:
+        if foreground or not registered.tool.background:
             return await self._finish(ctx, await self._run(call))
         task = asyncio.create_task(self._run(call))
         try:
