@@ -177,3 +177,24 @@ async def test_zen_call_runs_in_the_foreground_and_leaves_no_job(
     assert past_limit.returncode == 0 and "answered in the foreground" in past_limit.stdout, past_limit.stderr
     assert "zen call runs in the foreground" not in past_limit.stderr
     assert jobs == []
+
+
+async def test_a_job_cut_by_a_clean_shutdown_is_recorded_as_interrupted(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
+    stuck = fake_llm.model("shutdown", text="never", latency_s=60)
+    zen_config.write("models.yaml", {"models": {"m": fake_llm.entry(stuck)}})
+    async with stdio_client(zen_env) as client:
+        job_id = data(await client.call_tool("chat", {"prompt": "slow", "model": "m", "background": True}))["job_id"]
+
+        async def asked() -> bool:
+            return fake_llm.calls(stuck) > 0
+
+        await wait_until(asked, "the model is asked")
+    # the client closed stdin: the server stopped; a new one on the same data dir reports the job
+    async with stdio_client(zen_env) as client:
+        job = data(await client.call_tool("jobs", {"job_id": job_id}))
+        text = (await client.call_tool("jobs", {"job_id": job_id})).content[0].text
+    assert job["status"] == "failed"
+    assert job["result"]["structured"]["data"]["error"]["code"] == "interrupted"
+    assert "Interrupted: the server stopped" in text and "Run the call again" in text

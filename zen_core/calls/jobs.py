@@ -45,7 +45,9 @@ class JobRunner:
     def __init__(self, store: Callable[[], JobStore]) -> None:
         self._store = store
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
-        self._running: dict[str, asyncio.Task[None]] = {}
+        #: Per running job: the task following it, the call, and what records it.
+        self._running: dict[str, tuple[asyncio.Task[None], asyncio.Task[ToolResponse], _Recorder]] = {}
+        self._closing = False
 
     @property
     def store(self) -> JobStore:
@@ -67,7 +69,8 @@ class JobRunner:
         ctx.progress.redirect(recorder.progress)
         ctx.cost_gate.detach()
         ctx.partial_sink = recorder.partial
-        self._running[job.id] = asyncio.create_task(self._follow(job, call, recorder, finish))
+        follower = asyncio.create_task(self._follow(job, call, recorder, finish))
+        self._running[job.id] = (follower, call, recorder)
         return job_handle(job)
 
     async def _follow(
@@ -83,27 +86,16 @@ class JobRunner:
                 response = await finish(await call)
                 status = "failed" if response.status == "error" else "done"
             except asyncio.CancelledError:
-                if not call.cancelled():
-                    raise
+                if self._closing or not call.cancelled():
+                    raise  # the server is stopping: aclose records the job as interrupted
                 response = ToolResponse(status="error", text=f"Job {job.id} was cancelled.", data={"cancelled": True})
                 status = "cancelled"
             result = {"text": response.render_text(), "structured": response.structured(), "is_error": status != "done"}
             await recorder.finish(status, result)
-        except asyncio.CancelledError:  # the server is stopping
-            with contextlib.suppress(Exception):
-                await recorder.finish(
-                    "failed",
-                    {
-                        "text": "Interrupted: the server stopped. Run the call again.",
-                        "structured": None,
-                        "is_error": True,
-                    },
-                )
-            raise
         except Exception as exc:  # the call raised past its error handling (a question it can no longer ask)
             log.warning("job %s failed: %s", job.id, exc)
             with contextlib.suppress(Exception):
-                await recorder.finish("failed", {"text": f"Failed: {exc}", "structured": None, "is_error": True})
+                await recorder.finish("failed", _error_result(f"Failed: {exc}", "job_failed"))
         finally:
             watcher.cancel()
             self._running.pop(job.id, None)
@@ -119,11 +111,35 @@ class JobRunner:
                 log.debug("job %s: cancel check failed", job_id, exc_info=True)
 
     async def aclose(self) -> None:
-        """Stop the jobs still running (each is recorded as interrupted)."""
-        tasks = list(self._running.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Stop the jobs still running, and record each as interrupted (the process is stopping: nothing will
+        finish them). A job whose last write was cut short is written again."""
+        self._closing = True
+        running = list(self._running.values())
+        for follower, call, _ in running:
+            call.cancel()
+            follower.cancel()
+        await asyncio.gather(*(follower for follower, _, _ in running), return_exceptions=True)
+        for _, _, recorder in running:
+            if recorder.saved_final:
+                continue
+            if not recorder.job.finished:
+                recorder.job = recorder.job.model_copy(
+                    update={"status": "failed", "result": _error_result(INTERRUPTED, "interrupted")}
+                )
+            with contextlib.suppress(Exception):
+                await recorder.save()
+
+
+#: The result of a job whose server stopped (cleanly) while it ran.
+INTERRUPTED = (
+    "Interrupted: the server stopped before the call finished (its partial results are kept). Run the call again."
+)
+
+
+def _error_result(message: str, code: str) -> dict[str, Any]:
+    """A stored job result for a job that ended without the tool's own answer."""
+    response = ToolResponse(status="error", text=message, data={"error": {"code": code, "message": message}})
+    return {"text": message, "structured": response.structured(), "is_error": True}
 
 
 class _Recorder:
@@ -134,6 +150,8 @@ class _Recorder:
         self.job = job
         self._last_write = 0.0
         self._lock = asyncio.Lock()
+        #: Whether the job's end (its status and result) is in the store.
+        self.saved_final = False
 
     async def progress(self, done: float, total: float | None, message: str | None) -> None:
         if message:
@@ -148,12 +166,18 @@ class _Recorder:
         self.job = self.job.model_copy(update={"status": status, "result": result})
         await self._write(force=True)
 
+    async def save(self) -> None:
+        """Write the job as it is now (raises when the store fails)."""
+        async with self._lock:
+            self._last_write = time.monotonic()
+            job = self.job
+            await self._store.put(job)
+            self.saved_final = job.finished
+
     async def _write(self, *, force: bool = False) -> None:
         if not force and time.monotonic() - self._last_write < WRITE_INTERVAL_S:
             return
-        async with self._lock:
-            self._last_write = time.monotonic()
-            try:
-                await self._store.put(self.job)
-            except Exception as exc:
-                log.warning("job %s: progress not stored: %s", self.job.id, exc)
+        try:
+            await self.save()
+        except Exception as exc:
+            log.warning("job %s: progress not stored: %s", self.job.id, exc)
