@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import subprocess
 from typing import Any
 
@@ -198,3 +199,49 @@ async def test_a_job_cut_by_a_clean_shutdown_is_recorded_as_interrupted(
     assert job["status"] == "failed"
     assert job["result"]["structured"]["data"]["error"]["code"] == "interrupted"
     assert "Interrupted: the server stopped" in text and "Run the call again" in text
+
+
+STORES = [pytest.param(False, id="sqlite"), pytest.param(True, id="redis", marks=pytest.mark.redis)]
+
+
+@pytest.mark.parametrize("shared", STORES)
+async def test_a_job_whose_server_was_killed_reads_lost_with_its_partial_results(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM, shared: bool, request: pytest.FixtureRequest
+) -> None:
+    fast = fake_llm.model("fast", text="Yes.\nPOSITION: support")
+    stuck = fake_llm.model("stuck", text="never", latency_s=120)
+    zen_config.write("models.yaml", {"models": {"fast": fake_llm.entry(fast), "stuck": fake_llm.entry(stuck)}})
+    zen_config.write("jobs.yaml", {"jobs": {"stale_after_s": 3}})
+    env = {**zen_env, "ZEN_REDIS_URL": request.getfixturevalue("redis_url")} if shared else zen_env
+    arguments = {"prompt": "ship?", "models": ["fast", "stuck"], "background": True}
+    async with HTTPServerProcess(env) as doomed:
+        async with http_client(doomed.url) as client:
+            job_id = data(await client.call_tool("consensus", arguments))["job_id"]
+            job: dict[str, Any] = {}
+
+            async def alive_while_silent() -> bool:
+                job.update(data(await client.call_tool("jobs", {"job_id": job_id})))
+                quiet_for = job["updated_at"] - job["created_at"]
+                return job["status"] == "running" and "fast" in job["partial"] and quiet_for > 3
+
+            # the stuck model says nothing for minutes: the job stays running past stale_after_s all the same
+            await wait_until(alive_while_silent, "the running job is kept alive past stale_after_s")
+        doomed.stop(signal.SIGKILL)
+    async with HTTPServerProcess(env) as survivor, http_client(survivor.url) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+
+        async def lost() -> bool:
+            job.update(data(await client.call_tool("jobs", {"job_id": job_id})))
+            return job["status"] == "lost"
+
+        await wait_until(lost, "the killed server's job reads lost")
+        text = (await client.call_tool("jobs", {"job_id": job_id})).content[0].text
+        listed = data(await client.call_tool("jobs", {}))["jobs"]
+        cancel = await client.call_tool("cancel_job", {"job_id": job_id})
+    assert job["partial"]["fast"]["answer"].startswith("Yes.")
+    assert job["result"]["structured"]["data"]["error"]["code"] == "job_lost"
+    assert "stopped" in text and "partial results are kept" in text and "Run the call again" in text
+    assert "- fast: " in text  # the partial results are shown too
+    named_tools(text, tools)
+    assert [(j["job_id"], j["status"]) for j in listed] == [(job_id, "lost")]
+    assert data(cancel)["status"] == "lost" and "already ended (lost)" in cancel.content[0].text

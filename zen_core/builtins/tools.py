@@ -181,11 +181,12 @@ def _job_data(job: Any, *, with_result: bool) -> dict[str, Any]:
 
 def _job_text(job: Any) -> str:
     head = f"Job {job.id} ({job.tool}): {job.status}"
-    if not job.finished:
-        lines = [head + (f" — {job.progress}" if job.progress else "")]
+    lines = [head + (f" — {job.progress}" if job.progress and not job.finished else "")]
+    if job.status != "done":  # a done job's result has it all; otherwise what came before the end is kept
         lines += [f"- {name}: {str(value)[:300]}" for name, value in job.partial.items()]
+    if not job.finished:
         return "\n".join(lines) + f'\nCall jobs(job_id="{job.id}") again later for the result.'
-    return f"{head}\n\n{(job.result or {}).get('text', '')}"
+    return "\n".join(lines) + f"\n\n{(job.result or {}).get('text', '')}"
 
 
 @hookimpl

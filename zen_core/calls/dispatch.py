@@ -30,7 +30,7 @@ from zen_core.errors import ToolError
 from zen_core.llm.bound import LLM, CallScope
 from zen_core.redact import redact_text
 from zen_core.services import Services
-from zen_core.store.jobs import JobsView
+from zen_core.store.jobs import STALE_AFTER_S, JobsView
 from zen_core.store.usage import UsageEvent, UsageView
 from zen_core.store.view import Threads
 from zen_core.version import __version__
@@ -143,7 +143,9 @@ class Dispatcher:
         self._chain = build_chain(middleware, self._invoke)
         #: Usage writes still under way (kept so they are not garbage-collected; see :meth:`flush`).
         self._writes: set[asyncio.Task[None]] = set()
-        self.jobs = JobRunner(lambda: services.jobs)
+        #: A running job not written for this long reads ``lost`` (its instance stopped; ``jobs.stale_after_s``).
+        self.stale_after_s = float(services.settings.get("jobs.stale_after_s", STALE_AFTER_S))
+        self.jobs = JobRunner(lambda: services.jobs, stale_after_s=self.stale_after_s)
         #: A call of a ``background`` tool running longer than this becomes a job (``jobs.auto_background_after_s``).
         self.auto_background_after_s = float(services.settings.get("jobs.auto_background_after_s", 240.0))
         confirm = services.settings.get("budgets.confirm_above_usd", 1.0)
@@ -192,7 +194,7 @@ class Dispatcher:
             max_output_tokens=_max_output_tokens(),
             prompt_overrides=prompts if isinstance(prompts, Mapping) else {},
             usage_log=UsageView(services.usage, caller.key_name),
-            jobs=JobsView(services.jobs, caller.key_name),
+            jobs=JobsView(services.jobs, caller.key_name, self.stale_after_s),
             cost_gate=CostGate(self.confirm_above_usd, ask),
         )
 

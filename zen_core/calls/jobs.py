@@ -4,7 +4,10 @@ A tool with ``background = True`` takes a ``background`` argument; such a call b
 it is ``true``, and by itself when it runs longer than ``jobs.auto_background_after_s`` (240 s by default:
 under Codex's 300 s tool timeout). The job's progress, partial results and final result are written to the
 store (SQLite or Redis), so any instance behind a load balancer answers ``jobs``; the instance running it
-watches for a cancel request (from any instance) once a second.
+watches for a cancel request (from any instance) once a second, and writes the job at least every
+``stale_after_s / 3`` seconds even when the tool is silent (a heartbeat: readers show a job whose
+heartbeat stopped as ``lost``, see :mod:`zen_core.store.jobs`). When the process stops cleanly, its jobs
+still running are recorded as interrupted.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from zen_core.calls.context import ToolContext
 from zen_core.calls.tool import ToolResponse
-from zen_core.store.jobs import Job, JobStore
+from zen_core.store.jobs import STALE_AFTER_S, Job, JobStore
 
 log = logging.getLogger("zen.jobs")
 #: What turns a finished call's response into the one to keep (the dispatcher's bookkeeping).
@@ -28,6 +31,8 @@ Finisher = Callable[[ToolResponse], Awaitable[ToolResponse]]
 #: How often a running job's progress is written at most, and how often it looks for a cancel request.
 WRITE_INTERVAL_S = 1.0
 CANCEL_POLL_S = 1.0
+#: Heartbeats per ``stale_after_s``: a job is lost only after this many writes in a row were missed.
+HEARTBEATS_PER_STALE = 3
 
 
 def job_handle(job: Job) -> ToolResponse:
@@ -42,8 +47,10 @@ def job_handle(job: Job) -> ToolResponse:
 class JobRunner:
     """Runs the jobs of one process and records them in the store."""
 
-    def __init__(self, store: Callable[[], JobStore]) -> None:
+    def __init__(self, store: Callable[[], JobStore], *, stale_after_s: float = STALE_AFTER_S) -> None:
         self._store = store
+        #: How often a running job is written when nothing else wrote it (its heartbeat).
+        self.heartbeat_s = stale_after_s / HEARTBEATS_PER_STALE
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         #: Per running job: the task following it, the call, and what records it.
         self._running: dict[str, tuple[asyncio.Task[None], asyncio.Task[ToolResponse], _Recorder]] = {}
@@ -80,7 +87,7 @@ class JobRunner:
         recorder: _Recorder,
         finish: Finisher,
     ) -> None:
-        watcher = asyncio.create_task(self._watch_cancel(job.id, call))
+        watcher = asyncio.create_task(self._watch(job.id, call, recorder))
         try:
             try:
                 response = await finish(await call)
@@ -100,15 +107,17 @@ class JobRunner:
             watcher.cancel()
             self._running.pop(job.id, None)
 
-    async def _watch_cancel(self, job_id: str, call: asyncio.Task[ToolResponse]) -> None:
+    async def _watch(self, job_id: str, call: asyncio.Task[ToolResponse], recorder: _Recorder) -> None:
+        """Until the call ends: stop it when a cancel request arrives; keep the job's heartbeat going."""
         while not call.done():
-            await asyncio.sleep(CANCEL_POLL_S)
+            await asyncio.sleep(min(CANCEL_POLL_S, self.heartbeat_s))
             try:
                 if (await self.store.get(job_id)).cancel_requested:
                     call.cancel()
                     return
             except Exception:  # the store is down for a moment: look again later
                 log.debug("job %s: cancel check failed", job_id, exc_info=True)
+            await recorder.touch(self.heartbeat_s)
 
     async def aclose(self) -> None:
         """Stop the jobs still running, and record each as interrupted (the process is stopping: nothing will
@@ -143,7 +152,7 @@ def _error_result(message: str, code: str) -> dict[str, Any]:
 
 
 class _Recorder:
-    """Writes one job's progress and partial results to the store, at most once a second."""
+    """Writes one job's progress and partial results to the store, at most once a second, and its heartbeat."""
 
     def __init__(self, store: JobStore, job: Job) -> None:
         self._store = store
@@ -165,6 +174,11 @@ class _Recorder:
     async def finish(self, status: str, result: dict[str, Any]) -> None:
         self.job = self.job.model_copy(update={"status": status, "result": result})
         await self._write(force=True)
+
+    async def touch(self, every_s: float) -> None:
+        """Write the job if nothing has for ``every_s`` seconds (the heartbeat readers check)."""
+        if time.monotonic() - self._last_write >= every_s:
+            await self._write(force=True)
 
     async def save(self) -> None:
         """Write the job as it is now (raises when the store fails)."""
