@@ -245,3 +245,31 @@ async def test_a_job_whose_server_was_killed_reads_lost_with_its_partial_results
     named_tools(text, tools)
     assert [(j["job_id"], j["status"]) for j in listed] == [(job_id, "lost")]
     assert data(cancel)["status"] == "lost" and "already ended (lost)" in cancel.content[0].text
+
+
+async def test_a_key_limited_to_chat_follows_and_cancels_its_own_jobs_and_no_one_elses(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
+    stuck = fake_llm.model("keyed", text="never", latency_s=60)
+    zen_config.write("models.yaml", {"models": {"m": fake_llm.entry(stuck)}})
+    keys = KeyFile(zen_config.dir)
+    alice, bob = keys.add("alice", tools=["chat"]), keys.add("bob", tools=["chat"])
+    async with HTTPServerProcess(zen_env) as server:
+        async with http_client(server.url, api_key=alice) as client:
+            job_id = data(await client.call_tool("chat", {"prompt": "x", "model": "m", "background": True}))["job_id"]
+            running = data(await client.call_tool("jobs", {"job_id": job_id}))
+            mine = data(await client.call_tool("jobs", {}))["jobs"]
+            version = await client.call_tool("version", {})
+        async with http_client(server.url, api_key=bob) as client:
+            theirs = await client.call_tool("jobs", {"job_id": job_id})
+            their_cancel = await client.call_tool("cancel_job", {"job_id": job_id})
+            their_list = data(await client.call_tool("jobs", {}))["jobs"]
+        async with http_client(server.url, api_key=alice) as client:
+            stopping = data(await client.call_tool("cancel_job", {"job_id": job_id}))
+            job = await finished(client, job_id)
+    assert running["status"] == "running" and [j["job_id"] for j in mine] == [job_id]
+    assert version.is_error and version.structured_content["data"]["error"]["code"] == "forbidden_tool"
+    for refused in (theirs, their_cancel):
+        assert refused.is_error and refused.structured_content["data"]["error"]["code"] == "job_not_found"
+    assert their_list == []
+    assert stopping["status"] == "cancelling" and job["status"] == "cancelled"
