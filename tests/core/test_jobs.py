@@ -5,6 +5,7 @@ instance; ``cancel_job`` stops it; a job belongs to the key that started it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import subprocess
@@ -273,3 +274,31 @@ async def test_a_key_limited_to_chat_follows_and_cancels_its_own_jobs_and_no_one
         assert refused.is_error and refused.structured_content["data"]["error"]["code"] == "job_not_found"
     assert their_list == []
     assert stopping["status"] == "cancelling" and job["status"] == "cancelled"
+
+
+async def test_partial_results_read_as_json_and_a_job_carries_its_call_ids(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM
+) -> None:
+    fast = fake_llm.model("ids-fast", text="Yes, it's fine.\nPOSITION: support")
+    slow = fake_llm.model("ids-slow", text="Also yes.\nPOSITION: support", latency_s=4)
+    zen_config.write("models.yaml", {"models": {"fast": fake_llm.entry(fast), "slow": fake_llm.entry(slow)}})
+    arguments = {"prompt": "ship?", "models": ["fast", "slow"], "background": True}
+    async with stdio_client(zen_env) as client:
+        handle = await client.call_tool("consensus", arguments)
+        job_id = data(handle)["job_id"]
+        seen: dict[str, Any] = {}
+
+        async def fast_answered() -> bool:
+            result = await client.call_tool("jobs", {"job_id": job_id})
+            seen.update(data(result), text=result.content[0].text)
+            return "fast" in seen["partial"] and seen["status"] == "running"
+
+        await wait_until(fast_answered, "the fast model's answer is a partial result")
+        job = await finished(client, job_id)
+    shown = next(line for line in seen["text"].splitlines() if line.startswith("- fast: "))
+    assert json.loads(shown.removeprefix("- fast: ")) == seen["partial"]["fast"]
+    ids = handle.structured_content
+    assert ids["request_id"] and ids["metadata"]["trace_id"]
+    assert job["status"] == "done"
+    result = job["result"]["structured"]
+    assert (result["request_id"], result["metadata"]["trace_id"]) == (ids["request_id"], ids["metadata"]["trace_id"])

@@ -5,6 +5,7 @@ Registered like any plugin's tools (this module is a built-in plugin).
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Callable
 from typing import Any
@@ -183,10 +184,20 @@ def _job_text(job: Any) -> str:
     head = f"Job {job.id} ({job.tool}): {job.status}"
     lines = [head + (f" — {job.progress}" if job.progress and not job.finished else "")]
     if job.status != "done":  # a done job's result has it all; otherwise what came before the end is kept
-        lines += [f"- {name}: {str(value)[:300]}" for name, value in job.partial.items()]
+        lines += [f"- {name}: {_shown(value)}" for name, value in job.partial.items()]
     if not job.finished:
         return "\n".join(lines) + f'\nCall jobs(job_id="{job.id}") again later for the result.'
     return "\n".join(lines) + f"\n\n{(job.result or {}).get('text', '')}"
+
+
+#: Characters of one partial result shown in a job's text (all of it is in structuredContent).
+PARTIAL_CHARS = 600
+
+
+def _shown(value: Any) -> str:
+    """A partial result for a job's text: text as it is, anything else as JSON, cut at :data:`PARTIAL_CHARS`."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= PARTIAL_CHARS else text[: PARTIAL_CHARS - 1] + "…"
 
 
 @hookimpl

@@ -39,12 +39,22 @@ HEARTBEATS_PER_STALE = 3
 
 
 def job_handle(job: Job) -> ToolResponse:
-    """What the client gets instead of the result: the job id and how to follow it."""
+    """What the client gets instead of the result: the job id and how to follow it (with the call's ids)."""
     text = (
         f'Started in the background as job {job.id} ({job.tool}). Call jobs(job_id="{job.id}") for its '
         f'progress and, once done, its result; cancel_job(job_id="{job.id}") stops it.'
     )
-    return ToolResponse(status="success", data={"job_id": job.id, "status": job.status, "tool": job.tool}, text=text)
+    return _with_ids(
+        job, ToolResponse(status="success", data={"job_id": job.id, "status": job.status, "tool": job.tool}, text=text)
+    )
+
+
+def _with_ids(job: Job, response: ToolResponse) -> ToolResponse:
+    """``response`` with the request and trace ids of the call that became ``job``."""
+    response.request_id = job.request_id
+    if job.trace_id:
+        response.metadata.setdefault("trace_id", job.trace_id)
+    return response
 
 
 class JobRunner:
@@ -73,7 +83,13 @@ class JobRunner:
 
         ``finish`` turns the call's outcome into the result to keep (the dispatcher's bookkeeping).
         """
-        job = Job(owner=ctx.caller.key_name, tool=ctx.tool_name, instance=self.instance)
+        job = Job(
+            owner=ctx.caller.key_name,
+            tool=ctx.tool_name,
+            instance=self.instance,
+            request_id=ctx.request_id,
+            trace_id=ctx.trace_id,
+        )
         await self.store.put(job)
         recorder = _Recorder(self.store, job)
         ctx.progress.redirect(recorder.progress)
@@ -98,14 +114,14 @@ class JobRunner:
             except asyncio.CancelledError:
                 if self._closing or not call.cancelled():
                     raise  # the server is stopping: aclose records the job as interrupted
-                response = ToolResponse(status="error", text=f"Job {job.id} was cancelled.", data={"cancelled": True})
-                status = "cancelled"
+                cancelled = ToolResponse(status="error", text=f"Job {job.id} was cancelled.", data={"cancelled": True})
+                response, status = _with_ids(job, cancelled), "cancelled"
             result = {"text": response.render_text(), "structured": response.structured(), "is_error": status != "done"}
             await recorder.finish(status, result)
         except Exception as exc:  # the call raised past its error handling (a question it can no longer ask)
             log.warning("job %s failed: %s", job.id, exc)
             with contextlib.suppress(Exception):
-                await recorder.finish("failed", _error_result(f"Failed: {exc}", "job_failed"))
+                await recorder.finish("failed", _error_result(job, f"Failed: {exc}", "job_failed"))
         finally:
             watcher.cancel()
             self._running.pop(job.id, None)
@@ -136,7 +152,7 @@ class JobRunner:
                 continue
             if not recorder.job.finished:
                 recorder.job = recorder.job.model_copy(
-                    update={"status": "failed", "result": _error_result(INTERRUPTED, "interrupted")}
+                    update={"status": "failed", "result": _error_result(recorder.job, INTERRUPTED, "interrupted")}
                 )
             with contextlib.suppress(Exception):
                 await recorder.save()
@@ -148,10 +164,10 @@ INTERRUPTED = (
 )
 
 
-def _error_result(message: str, code: str) -> dict[str, Any]:
+def _error_result(job: Job, message: str, code: str) -> dict[str, Any]:
     """A stored job result for a job that ended without the tool's own answer."""
     response = ToolResponse(status="error", text=message, data={"error": {"code": code, "message": message}})
-    return {"text": message, "structured": response.structured(), "is_error": True}
+    return {"text": message, "structured": _with_ids(job, response).structured(), "is_error": True}
 
 
 class _Recorder:

@@ -48,6 +48,9 @@ class Job(BaseModel):
     cancel_requested: bool = False
     #: The server process running it (``host:pid``), for the operator.
     instance: str = ""
+    #: The ids of the call that became this job (its handle and its result carry them; so do the logs).
+    request_id: str = ""
+    trace_id: str = ""
 
     @property
     def finished(self) -> bool:
@@ -65,7 +68,12 @@ class Job(BaseModel):
             "are kept. Run the call again."
         )
         error = {"code": "job_lost", "message": message, "instance": self.instance}
-        structured = {"request_id": "", "status": "error", "data": {"error": error}, "metadata": {}}
+        structured = {
+            "request_id": self.request_id,
+            "status": "error",
+            "data": {"error": error},
+            "metadata": {"trace_id": self.trace_id} if self.trace_id else {},
+        }
         result = {"text": message, "structured": structured, "is_error": True}
         return self.model_copy(update={"status": "lost", "result": result})
 
