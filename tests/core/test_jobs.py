@@ -11,6 +11,7 @@ import signal
 import subprocess
 from typing import Any
 
+import jsonschema
 import pytest
 
 from zen_core.builtins.keys import KeyFile
@@ -302,3 +303,29 @@ async def test_partial_results_read_as_json_and_a_job_carries_its_call_ids(
     assert job["status"] == "done"
     result = job["result"]["structured"]
     assert (result["request_id"], result["metadata"]["trace_id"]) == (ids["request_id"], ids["metadata"]["trace_id"])
+
+
+BUILTINS = ("listmodels", "version", "threads", "usage", "jobs", "cancel_job")
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_every_built_in_tool_declares_an_output_schema_its_results_follow(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM, era: dict[str, Any]
+) -> None:
+    stuck = fake_llm.model("schema", text="never", latency_s=60)
+    zen_config.write("models.yaml", {"models": {"m": fake_llm.entry(stuck)}})
+    async with stdio_client(zen_env, **era) as client:  # the client checks each result against the schema too
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        job_id = data(await client.call_tool("chat", {"prompt": "x", "model": "m", "background": True}))["job_id"]
+        calls = [(name, {}) for name in ("listmodels", "version", "threads", "usage", "jobs")]
+        calls += [("jobs", {"job_id": job_id}), ("cancel_job", {"job_id": job_id})]
+        results = [(name, await client.call_tool(name, arguments)) for name, arguments in calls]
+        await finished(client, job_id)
+        results.append(("jobs", await client.call_tool("jobs", {"job_id": job_id})))  # with its result
+    for name, result in results:
+        schema = tools[name].output_schema
+        assert schema is not None, f"{name} has no outputSchema"
+        assert not result.is_error, result.content[0].text
+        jsonschema.validate(result.structured_content, schema)
+    sizes = {name: len(json.dumps(tools[name].output_schema, separators=(",", ":"))) for name in BUILTINS}
+    assert sum(sizes.values()) < 1600, sizes  # every byte is in tools/list

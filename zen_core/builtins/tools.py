@@ -1,4 +1,5 @@
-"""Built-in tools shipped with the core: ``listmodels``, ``version`` and ``threads``.
+"""Built-in tools shipped with the core: ``listmodels``, ``version``, ``threads``, ``usage``, ``jobs`` and
+``cancel_job`` (each ``data`` shaped as :mod:`zen_core.builtins.results` says).
 
 Registered like any plugin's tools (this module is a built-in plugin).
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
+from zen_core.builtins.results import JobsResult, JobView, ModelList, ThreadList, UsageReport, VersionInfo
 from zen_core.calls.context import ToolContext
 from zen_core.calls.tool import Tool, ToolAnnotations, ToolRequest, ToolResponse
 from zen_core.plugin.spec import hookimpl
@@ -33,6 +35,7 @@ class ListModelsTool(Tool[NoArguments]):
     name = "listmodels"
     description = "List the models Zen can use: names, aliases, capabilities, and why others are unavailable."
     request_model = NoArguments
+    output_model = ModelList
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
 
     async def execute(self, request: NoArguments, ctx: ToolContext) -> ToolResponse:
@@ -64,6 +67,7 @@ class VersionTool(Tool[NoArguments]):
     name = "version"
     description = "Show the Zen version, installed plugins and their versions."
     request_model = NoArguments
+    output_model = VersionInfo
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
 
     async def execute(self, request: NoArguments, ctx: ToolContext) -> ToolResponse:
@@ -93,6 +97,7 @@ class ThreadsTool(Tool[ThreadsRequest]):
         "after the agent's context was cleared."
     )
     request_model = ThreadsRequest
+    output_model = ThreadList
     annotations = ToolAnnotations(read_only=True, open_world=False)
 
     async def execute(self, request: ThreadsRequest, ctx: ToolContext) -> ToolResponse:
@@ -117,6 +122,7 @@ class UsageTool(Tool[UsageRequest]):
         "consensus majorities."
     )
     request_model = UsageRequest
+    output_model = UsageReport
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
 
     async def execute(self, request: UsageRequest, ctx: ToolContext) -> ToolResponse:
@@ -134,6 +140,7 @@ class JobsTool(Tool[JobsRequest]):
     name = "jobs"
     description = "Background jobs: a job's progress, partial results and, once done, its result; or your recent jobs."
     request_model = JobsRequest
+    output_model = JobsResult
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
     max_result_chars = 100_000
 
@@ -158,6 +165,7 @@ class CancelJobTool(Tool[CancelJobRequest]):
     name = "cancel_job"
     description = "Stop a background job (its partial results stay readable with jobs)."
     request_model = CancelJobRequest
+    output_model = JobView
     annotations = ToolAnnotations(read_only=False, destructive=False, idempotent=True, open_world=False)
 
     async def execute(self, request: CancelJobRequest, ctx: ToolContext) -> ToolResponse:
