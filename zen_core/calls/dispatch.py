@@ -36,6 +36,8 @@ from zen_core.store.view import Threads
 from zen_core.version import __version__
 
 log = logging.getLogger("zen.dispatch")
+#: The shortest ``jobs.stale_after_s`` taken (the heartbeat is a third of it).
+MIN_STALE_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,9 @@ class Dispatcher:
         self._writes: set[asyncio.Task[None]] = set()
         #: A running job not written for this long reads ``lost`` (its instance stopped; ``jobs.stale_after_s``).
         self.stale_after_s = float(services.settings.get("jobs.stale_after_s", STALE_AFTER_S))
+        if self.stale_after_s < MIN_STALE_AFTER_S:
+            log.warning("jobs.stale_after_s=%s is too short: using %s s", self.stale_after_s, MIN_STALE_AFTER_S)
+            self.stale_after_s = MIN_STALE_AFTER_S
         self.jobs = JobRunner(lambda: services.jobs, stale_after_s=self.stale_after_s)
         #: A call of a ``background`` tool running longer than this becomes a job (``jobs.auto_background_after_s``).
         self.auto_background_after_s = float(services.settings.get("jobs.auto_background_after_s", 240.0))
