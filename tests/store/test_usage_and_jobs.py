@@ -100,3 +100,14 @@ async def test_a_job_expires_after_its_last_write(make_store: StoreFactory) -> N
     with pytest.raises(JobNotFound):
         await store.jobs.get(job.id)
     assert await store.jobs.list_jobs() == []
+
+
+async def test_every_write_of_a_job_is_its_heartbeat(make_store: StoreFactory) -> None:
+    """``updated_at`` is when the running instance last wrote the job (readers call a job lost on it)."""
+    store = await make_store()
+    job = Job(owner=None, tool="chat", created_at=1000.0, updated_at=1000.0)
+    await store.jobs.put(job)
+    first = (await store.jobs.get(job.id)).updated_at
+    await store.jobs.put(job)
+    second = (await store.jobs.get(job.id)).updated_at
+    assert 1000.0 < first <= second

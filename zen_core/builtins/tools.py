@@ -1,16 +1,19 @@
-"""Built-in tools shipped with the core: ``listmodels``, ``version`` and ``threads``.
+"""Built-in tools shipped with the core: ``listmodels``, ``version``, ``threads``, ``usage``, ``jobs`` and
+``cancel_job`` (each ``data`` shaped as :mod:`zen_core.builtins.results` says).
 
 Registered like any plugin's tools (this module is a built-in plugin).
 """
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field
 
+from zen_core.builtins.results import JobsResult, JobView, ModelList, ThreadList, UsageReport, VersionInfo
 from zen_core.calls.context import ToolContext
 from zen_core.calls.tool import Tool, ToolAnnotations, ToolRequest, ToolResponse
 from zen_core.plugin.spec import hookimpl
@@ -32,6 +35,7 @@ class ListModelsTool(Tool[NoArguments]):
     name = "listmodels"
     description = "List the models Zen can use: names, aliases, capabilities, and why others are unavailable."
     request_model = NoArguments
+    output_model = ModelList
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
 
     async def execute(self, request: NoArguments, ctx: ToolContext) -> ToolResponse:
@@ -63,6 +67,7 @@ class VersionTool(Tool[NoArguments]):
     name = "version"
     description = "Show the Zen version, installed plugins and their versions."
     request_model = NoArguments
+    output_model = VersionInfo
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
 
     async def execute(self, request: NoArguments, ctx: ToolContext) -> ToolResponse:
@@ -92,6 +97,7 @@ class ThreadsTool(Tool[ThreadsRequest]):
         "after the agent's context was cleared."
     )
     request_model = ThreadsRequest
+    output_model = ThreadList
     annotations = ToolAnnotations(read_only=True, open_world=False)
 
     async def execute(self, request: ThreadsRequest, ctx: ToolContext) -> ToolResponse:
@@ -116,6 +122,7 @@ class UsageTool(Tool[UsageRequest]):
         "consensus majorities."
     )
     request_model = UsageRequest
+    output_model = UsageReport
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
 
     async def execute(self, request: UsageRequest, ctx: ToolContext) -> ToolResponse:
@@ -133,6 +140,7 @@ class JobsTool(Tool[JobsRequest]):
     name = "jobs"
     description = "Background jobs: a job's progress, partial results and, once done, its result; or your recent jobs."
     request_model = JobsRequest
+    output_model = JobsResult
     annotations = ToolAnnotations(read_only=True, idempotent=True, open_world=False)
     max_result_chars = 100_000
 
@@ -157,6 +165,7 @@ class CancelJobTool(Tool[CancelJobRequest]):
     name = "cancel_job"
     description = "Stop a background job (its partial results stay readable with jobs)."
     request_model = CancelJobRequest
+    output_model = JobView
     annotations = ToolAnnotations(read_only=False, destructive=False, idempotent=True, open_world=False)
 
     async def execute(self, request: CancelJobRequest, ctx: ToolContext) -> ToolResponse:
@@ -181,11 +190,22 @@ def _job_data(job: Any, *, with_result: bool) -> dict[str, Any]:
 
 def _job_text(job: Any) -> str:
     head = f"Job {job.id} ({job.tool}): {job.status}"
+    lines = [head + (f" — {job.progress}" if job.progress and not job.finished else "")]
+    if job.status != "done":  # a done job's result has it all; otherwise what came before the end is kept
+        lines += [f"- {name}: {_shown(value)}" for name, value in job.partial.items()]
     if not job.finished:
-        lines = [head + (f" — {job.progress}" if job.progress else "")]
-        lines += [f"- {name}: {str(value)[:300]}" for name, value in job.partial.items()]
-        return "\n".join(lines) + "\nCall jobs again later for the result."
-    return f"{head}\n\n{(job.result or {}).get('text', '')}"
+        return "\n".join(lines) + f'\nCall jobs(job_id="{job.id}") again later for the result.'
+    return "\n".join(lines) + f"\n\n{(job.result or {}).get('text', '')}"
+
+
+#: Characters of one partial result shown in a job's text (all of it is in structuredContent).
+PARTIAL_CHARS = 600
+
+
+def _shown(value: Any) -> str:
+    """A partial result for a job's text: text as it is, anything else as JSON, cut at :data:`PARTIAL_CHARS`."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= PARTIAL_CHARS else text[: PARTIAL_CHARS - 1] + "…"
 
 
 @hookimpl

@@ -30,12 +30,14 @@ from zen_core.errors import ToolError
 from zen_core.llm.bound import LLM, CallScope
 from zen_core.redact import redact_text
 from zen_core.services import Services
-from zen_core.store.jobs import JobsView
+from zen_core.store.jobs import STALE_AFTER_S, JobsView
 from zen_core.store.usage import UsageEvent, UsageView
 from zen_core.store.view import Threads
 from zen_core.version import __version__
 
 log = logging.getLogger("zen.dispatch")
+#: The shortest ``jobs.stale_after_s`` taken (the heartbeat is a third of it).
+MIN_STALE_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,12 @@ class Dispatcher:
         self._chain = build_chain(middleware, self._invoke)
         #: Usage writes still under way (kept so they are not garbage-collected; see :meth:`flush`).
         self._writes: set[asyncio.Task[None]] = set()
-        self.jobs = JobRunner(lambda: services.jobs)
+        #: A running job not written for this long reads ``lost`` (its instance stopped; ``jobs.stale_after_s``).
+        self.stale_after_s = float(services.settings.get("jobs.stale_after_s", STALE_AFTER_S))
+        if self.stale_after_s < MIN_STALE_AFTER_S:
+            log.warning("jobs.stale_after_s=%s is too short: using %s s", self.stale_after_s, MIN_STALE_AFTER_S)
+            self.stale_after_s = MIN_STALE_AFTER_S
+        self.jobs = JobRunner(lambda: services.jobs, stale_after_s=self.stale_after_s)
         #: A call of a ``background`` tool running longer than this becomes a job (``jobs.auto_background_after_s``).
         self.auto_background_after_s = float(services.settings.get("jobs.auto_background_after_s", 240.0))
         confirm = services.settings.get("budgets.confirm_above_usd", 1.0)
@@ -192,7 +199,7 @@ class Dispatcher:
             max_output_tokens=_max_output_tokens(),
             prompt_overrides=prompts if isinstance(prompts, Mapping) else {},
             usage_log=UsageView(services.usage, caller.key_name),
-            jobs=JobsView(services.jobs, caller.key_name),
+            jobs=JobsView(services.jobs, caller.key_name, self.stale_after_s),
             cost_gate=CostGate(self.confirm_above_usd, ask),
         )
 
@@ -206,9 +213,13 @@ class Dispatcher:
         progress: ProgressCallback | None = None,
         request_id: str | None = None,
         ask: Ask | None = None,
+        foreground: bool = False,
     ) -> ToolResponse:
         """Run tool ``name`` for ``caller``. ``ask`` puts a yes/no question to the user (elicitation), when the
-        client can be asked; :class:`InputRequired` propagates when the question must go in the response."""
+        client can be asked; :class:`InputRequired` propagates when the question must go in the response.
+
+        ``foreground``: never make the call a job (its ``background`` argument is ignored, and no time limit
+        applies) — for a caller that cannot keep a job alive, such as the one-shot ``zen call``."""
         registered = self.tools.get(name)
         withheld = self.services.withheld_tools.get(name)
         if registered is None and withheld:
@@ -235,7 +246,7 @@ class Dispatcher:
                 code="invalid_arguments",
             )
         call = ToolCall(registered.tool, args, ctx, dict(headers or {}), self.services.settings)
-        if not registered.tool.background:
+        if foreground or not registered.tool.background:
             return await self._finish(ctx, await self._run(call))
         task = asyncio.create_task(self._run(call))
         try:

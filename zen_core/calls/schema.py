@@ -57,13 +57,26 @@ def output_schema(data_schema: dict[str, Any], *, job_handle: bool = False) -> d
     """The ``outputSchema`` of a tool whose ``data`` has ``data_schema``: Zen's result envelope (``status``,
     ``data``; ``metadata`` and ``request_id`` too, unlisted) around the data's required fields and their JSON
     types. Optional fields and descriptions are left out: clients check results with it, and every byte of
-    it is in ``tools/list``. With ``job_handle``, ``data`` may also be a background job's handle."""
-    data = summarize(data_schema)
+    it is in ``tools/list``. With ``job_handle``, ``data`` may also be a background job's handle.
+
+    ``data_schema`` may be a union of object models (a ``RootModel[A | B]``): ``data`` is then any of them."""
+    options = [summarize(_resolved(option, data_schema)) for option in data_schema.get("anyOf", [data_schema])]
+    if job_handle:
+        options.append(JOB_HANDLE)
     return {
         "type": "object",
-        "properties": {"status": {"type": "string"}, "data": {"anyOf": [data, JOB_HANDLE]} if job_handle else data},
+        "properties": {"status": {"type": "string"}, "data": options[0] if len(options) == 1 else {"anyOf": options}},
         "required": ["status", "data"],
     }
+
+
+def _resolved(option: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``option`` itself, or the definition its ``$ref`` names in ``schema``'s ``$defs``."""
+    ref = option.get("$ref")
+    if not isinstance(ref, str):
+        return option
+    found: dict[str, Any] = schema.get("$defs", {})[ref.rsplit("/", 1)[-1]]
+    return found
 
 
 def summarize(schema: dict[str, Any]) -> dict[str, Any]:

@@ -84,7 +84,8 @@ class Tool(ABC, Generic[RequestT]):
     #: Text of the MCP prompt (``/zen:<name>``) offered for this tool; ``None`` for a generic one.
     prompt_template: ClassVar[str | None] = None
     #: The pydantic model of ``ToolResponse.data`` on success: clients get it as the ``outputSchema``
-    #: (a summary: field types and required fields) and check results against it.
+    #: (a summary: field types and required fields) and check results against it. For data of several
+    #: shapes, a ``RootModel`` of a union of models.
     output_model: ClassVar[type[BaseModel] | None] = None
     #: For a tool whose results can be long: the size (characters) up to which Claude Code shows a
     #: result inline (``_meta["anthropic/maxResultSizeChars"]``; it caps at 500,000).

@@ -128,6 +128,13 @@ def _log_calls_at_cli_level() -> None:
     override_level(str(click.get_current_context().find_root().params.get("log_level") or "WARNING"))
 
 
+#: A one-shot process cannot keep a background job alive: ``zen call`` always waits for the answer.
+FOREGROUND_NOTE = (
+    "zen call runs in the foreground: background=true is ignored (the job would die with this process). "
+    "Use an MCP client (zen serve) for background jobs."
+)
+
+
 @click.command()
 @click.argument("tool")
 @click.option("--arg", "pairs", multiple=True, metavar="KEY=VALUE", help="A tool argument (repeatable).")
@@ -143,6 +150,8 @@ def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -
     host = load_host()
     entry = host.tools.get(tool)
     arguments = build_arguments(base, split, entry.tool.input_schema() if entry is not None else None)
+    if entry is not None and entry.tool.background and arguments.get("background") is True:
+        click.echo(FOREGROUND_NOTE, err=True)
     from zen_core.calls.context import Caller
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
@@ -152,7 +161,9 @@ def call(tool: str, pairs: tuple[str, ...], raw_json: str | None, output: str) -
     async def run() -> Any:
         dispatcher = host.dispatcher()
         try:
-            return await dispatcher.call(tool, arguments, caller=Caller(transport="cli"), progress=progress)
+            return await dispatcher.call(
+                tool, arguments, caller=Caller(transport="cli"), progress=progress, foreground=True
+            )
         finally:
             await dispatcher.aclose()  # its usage writes go to the store before the store closes
             await host.services.aclose()

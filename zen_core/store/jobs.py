@@ -3,6 +3,12 @@ behind a load balancer can report on it, and so that it belongs to the API key t
 
 The instance running a job writes its progress, partial results and final result here; any instance
 reads them. Cancelling sets a flag that the running instance picks up within a second.
+
+While a job runs, its instance writes it at least every ``stale_after_s / 3`` seconds (a heartbeat, even
+when the tool is silent), so ``updated_at`` says the instance is alive. A running job not written for
+``stale_after_s`` (``jobs.stale_after_s``, 30 s by default) belonged to an instance that stopped without
+finishing it (killed, crashed, its machine gone): readers see it as ``lost``, never as running. Nothing
+is stored for that: a job is only ever written by its own instance.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ from pydantic import BaseModel, Field
 from zen_core.errors import ToolError
 from zen_core.store.owner import ANYONE, Owner
 
-JobStatus = Literal["running", "done", "failed", "cancelled"]
-FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+#: ``lost`` is never stored: it is how a running job with a stale heartbeat is read (see :meth:`Job.as_seen`).
+JobStatus = Literal["running", "done", "failed", "cancelled", "lost"]
+FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled", "lost"})
+#: A running job not written for this long is lost (``jobs.stale_after_s``): a few heartbeats missed.
+STALE_AFTER_S = 30.0
 
 
 class Job(BaseModel):
@@ -39,10 +48,34 @@ class Job(BaseModel):
     cancel_requested: bool = False
     #: The server process running it (``host:pid``), for the operator.
     instance: str = ""
+    #: The ids of the call that became this job (its handle and its result carry them; so do the logs).
+    request_id: str = ""
+    trace_id: str = ""
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    def as_seen(self, stale_after_s: float, now: float | None = None) -> Job:
+        """The job as readers see it: ``lost``, with a result saying so, when it is running but its instance
+        has not written it for ``stale_after_s`` seconds."""
+        now = time.time() if now is None else now
+        if self.status != "running" or now - self.updated_at <= stale_after_s:
+            return self
+        message = (
+            f"Lost: the server that ran it ({self.instance or 'unknown'}) stopped without finishing it "
+            f"(no sign of life for {now - self.updated_at:.0f} s: killed, crashed or cut off). Its partial results "
+            "are kept. Run the call again."
+        )
+        error = {"code": "job_lost", "message": message, "instance": self.instance}
+        structured = {
+            "request_id": self.request_id,
+            "status": "error",
+            "data": {"error": error},
+            "metadata": {"trace_id": self.trace_id} if self.trace_id else {},
+        }
+        result = {"text": message, "structured": structured, "is_error": True}
+        return self.model_copy(update={"status": "lost", "result": result})
 
 
 class JobNotFound(ToolError):
@@ -51,7 +84,7 @@ class JobNotFound(ToolError):
     def __init__(self, job_id: str) -> None:
         super().__init__(
             f"Job {job_id} was not found: it finished more than the conversation lifetime ago, or never existed. "
-            "Run the call again (jobs(action='list') shows your recent jobs).",
+            "Run the call again; jobs() lists your recent jobs.",
             code="job_not_found",
             details={"job_id": job_id},
         )
@@ -81,17 +114,22 @@ class JobStore(ABC):
 
 
 class JobsView:
-    """One owner's jobs (the ``jobs`` tool): others' jobs are "not found", like ids that never existed."""
+    """One owner's jobs (the ``jobs`` tool): others' jobs are "not found", like ids that never existed.
+    A running job whose heartbeat is older than ``stale_after_s`` is shown ``lost``."""
 
-    def __init__(self, store: JobStore, owner: str | None) -> None:
+    def __init__(self, store: JobStore, owner: str | None, stale_after_s: float = STALE_AFTER_S) -> None:
         self._store = store
         self.owner = owner
+        self.stale_after_s = stale_after_s
 
     async def get(self, job_id: str) -> Job:
-        return await self._store.get(job_id, owner=self.owner)
+        return (await self._store.get(job_id, owner=self.owner)).as_seen(self.stale_after_s)
 
     async def cancel(self, job_id: str) -> Job:
-        return await self._store.request_cancel(job_id, owner=self.owner)
+        job = (await self._store.get(job_id, owner=self.owner)).as_seen(self.stale_after_s)
+        if job.finished:  # lost included: nothing runs it any more
+            return job
+        return (await self._store.request_cancel(job_id, owner=self.owner)).as_seen(self.stale_after_s)
 
     async def list(self, limit: int = 20) -> list[Job]:
-        return await self._store.list_jobs(owner=self.owner, limit=limit)
+        return [job.as_seen(self.stale_after_s) for job in await self._store.list_jobs(owner=self.owner, limit=limit)]

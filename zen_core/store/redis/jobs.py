@@ -4,6 +4,7 @@ indexed by creation time for everyone and per owner."""
 from __future__ import annotations
 
 import json
+import time
 
 from zen_core.store.jobs import Job, JobNotFound, JobStore
 from zen_core.store.owner import ANYONE, Anyone, Owner, owner_matches
@@ -58,6 +59,7 @@ class RedisJobStore(JobStore):
         return f"{self._conn.prefix}jobs:owner:{owner or ''}"
 
     async def put(self, job: Job) -> None:
+        job = job.model_copy(update={"updated_at": time.time()})  # the heartbeat readers check
         keys = [self._key(job.id), self._index(ANYONE), self._index(job.owner)]
         args: list[str | int] = [job.model_dump_json(), max(1, round(self.ttl_s * 1000)), repr(job.created_at), job.id]
         with self._conn.guard():
