@@ -52,7 +52,9 @@ def console(cog: Any, *args: str, hide_disabled: bool = False, **options: Any) -
 
 
 #: A model with web search, so that ``apilookup`` (offered only then) is counted too.
-WEB_SEARCH_MODEL = "models:\n  web:\n    model: openai/web\n    api_base: http://127.0.0.1:9/v1\n    supports_web_search: true\n"
+WEB_SEARCH_MODEL = (
+    "models:\n  web:\n    model: openai/web\n    api_base: http://127.0.0.1:9/v1\n    supports_web_search: true\n"
+)
 #: The plugin packages ``make serve`` installs (the Makefile's SERVE_PLUGINS).
 SERVED_BY_DEFAULT = ("zen-tool-chat", "zen-tool-consensus", "zen-tool-review")
 
