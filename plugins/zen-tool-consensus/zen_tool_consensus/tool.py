@@ -7,6 +7,7 @@ stays cheap. Each call's state lives in an object made for that call; the tool i
 from __future__ import annotations
 
 from zen_core import Tool, ToolAnnotations, ToolContext, ToolResponse
+from zen_tool_consensus.output import ConsensusResult
 from zen_tool_consensus.request import ConsensusRequest
 
 DESCRIPTION = (
@@ -21,6 +22,7 @@ class ConsensusTool(Tool[ConsensusRequest]):
     description = DESCRIPTION
     request_model = ConsensusRequest
     annotations = ToolAnnotations(title="Multi-model consensus", read_only=True, open_world=True)
+    output_model = ConsensusResult
     max_result_chars = 100_000
     background = True
     prompt_template = (
