@@ -1,4 +1,4 @@
-"""consensus declares what it returns: its ``outputSchema`` (listed by ``tools/list``),
+"""consensus declares what it returns: its ``outputSchema`` (listed by ``tools/list``) and its annotations,
 checked through the MCP SDK's real client in both protocol eras. The client validates every non-error
 result's ``structuredContent`` against the listed schema (a mismatch raises ``RuntimeError`` in
 ``call_tool``); the test also shows that the same check rejects a result that drifted from it."""
@@ -96,3 +96,18 @@ async def test_the_output_schema_is_listed_and_real_results_match_it(
                 await client.session.validate_tool_result(
                     "consensus", partial.model_copy(update={"structured_content": broken})
                 )
+
+
+async def test_annotations_are_all_set(zen_env: dict[str, str]) -> None:
+    """Read-only (it writes only Zen's conversation store), never destructive, not idempotent (a model's
+    answer varies from call to call), open world (the models are outside services)."""
+    async with stdio_client(zen_env) as client:
+        tool = next(t for t in (await client.list_tools()).tools if t.name == "consensus")
+    hints = tool.annotations
+    assert hints is not None and hints.title == "Multi-model consensus"
+    assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint) == (
+        True,
+        False,
+        False,
+        True,
+    )
