@@ -1,12 +1,14 @@
 """Several reviewers at once can be expensive: above ``budgets.confirm_above_usd`` the user is asked first
-(MCP elicitation mid-call with today's clients, the input-required retry on 2026-07-28). Through the MCP
-SDK's real client over stdio, as agents run Zen."""
+(MCP elicitation mid-call with today's clients, the input-required retry on 2026-07-28); and a review can
+run as a background job (``background: true``) whose result ``jobs`` returns later. Through the MCP SDK's
+real client over stdio, as agents run Zen."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import mcp_types as types
 import pytest
 from review_helpers import ERA_IDS, ERAS, answer, finding, new_repo, ok, write
@@ -14,6 +16,7 @@ from review_helpers import ERA_IDS, ERAS, answer, finding, new_repo, ok, write
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.mcp import stdio_client
 from zen_core.testing.pytest_plugin import ZenConfig
+from zen_core.testing.waiting import wait_until
 
 pytestmark = pytest.mark.zen_plugins("zen-tool-review")
 
@@ -108,3 +111,46 @@ async def test_a_client_that_cannot_be_asked_is_refused_with_the_estimate(
     assert error["estimate_usd"] > 1.6 and error["threshold_usd"] == 0.5
     assert "budgets.confirm_above_usd" in error["message"]
     assert fake_llm.calls(pricey) == 0
+
+
+@pytest.mark.parametrize("era", ERAS, ids=ERA_IDS)
+async def test_a_background_review_returns_a_job_and_jobs_returns_its_result(
+    zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM, project: Path, era: dict[str, Any]
+) -> None:
+    slow = fake_llm.model(
+        "slow-review",
+        text=answer([finding("high", "app.py", 2, "Returns None.")], verdict="no_go"),
+        latency_s=1.0,
+    )
+    zen_config.write("models.yaml", {"models": {"slow": fake_llm.entry(slow), "other": fake_llm.entry(slow)}})
+    zen_config.write("limits.yaml", {"cache": {"enabled": False}, "llm": {"num_retries": 0}})
+    async with stdio_client(zen_env, **era) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        handles = {}
+        for tool in TOOLS:
+            entry = listed[tool]
+            assert entry.input_schema["properties"]["background"]["type"] == "boolean", tool
+            _, handle_schema = entry.output_schema["properties"]["data"]["anyOf"]  # the review, or a job
+            assert handle_schema["required"] == ["job_id"]
+            result = await client.call_tool(tool, {**arguments(tool, project, ["slow", "other"]), "background": True})
+            handle = ok(result)  # the client checked it against the tool's outputSchema
+            assert handle["status"] == "running" and handle["tool"] == tool, handle
+            handles[tool] = handle["job_id"]
+        jobs: dict[str, dict[str, Any]] = {}
+        for tool, job_id in handles.items():
+
+            async def done(tool: str = tool, job_id: str = job_id) -> bool:
+                jobs[tool] = ok(await client.call_tool("jobs", {"job_id": job_id}))
+                return jobs[tool]["status"] not in ("running", "cancelling")
+
+            await wait_until(done, f"the {tool} job ends")
+    for tool, job in jobs.items():
+        assert job["status"] == "done", job
+        structured = job["result"]["structured"]
+        jsonschema.validate(structured, listed[tool].output_schema)
+        body = structured["data"]
+        assert [m["label"] for m in body["models"]] == ["slow", "other"]
+        assert body["findings"][0]["file"] == str(project / "app.py") and body["continuation_id"]
+        assert "Returns None." in job["result"]["text"]
+    assert jobs["precommit"]["result"]["structured"]["data"]["verdict"] == "no_go"
+    assert fake_llm.calls(slow) == 6
