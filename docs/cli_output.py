@@ -25,6 +25,8 @@ def run(*args: str, plugins: str = "", models_yaml: str | None = None) -> str:
             Path(tmp, "models.yaml").write_text(models_yaml, encoding="utf-8")
         env = {
             "PATH": os.environ.get("PATH", ""),
+            # A worktree's own code ahead of the venv's editable install (unset: the installed code).
+            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
             "HOME": tmp,
             "COLUMNS": "100",
             "NO_COLOR": "1",
