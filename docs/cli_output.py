@@ -25,6 +25,8 @@ def run(*args: str, plugins: str = "", models_yaml: str | None = None) -> str:
             Path(tmp, "models.yaml").write_text(models_yaml, encoding="utf-8")
         env = {
             "PATH": os.environ.get("PATH", ""),
+            # A worktree's own code ahead of the venv's editable install (unset: the installed code).
+            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
             "HOME": tmp,
             "COLUMNS": "100",
             "NO_COLOR": "1",
@@ -52,7 +54,9 @@ def console(cog: Any, *args: str, hide_disabled: bool = False, **options: Any) -
 
 
 #: A model with web search, so that ``apilookup`` (offered only then) is counted too.
-WEB_SEARCH_MODEL = "models:\n  web:\n    model: openai/web\n    api_base: http://127.0.0.1:9/v1\n    supports_web_search: true\n"
+WEB_SEARCH_MODEL = (
+    "models:\n  web:\n    model: openai/web\n    api_base: http://127.0.0.1:9/v1\n    supports_web_search: true\n"
+)
 #: The plugin packages ``make serve`` installs (the Makefile's SERVE_PLUGINS).
 SERVED_BY_DEFAULT = ("zen-tool-chat", "zen-tool-consensus", "zen-tool-review")
 

@@ -30,7 +30,14 @@ async def test_chat_over_stdio(zen_env: dict[str, str], zen_config: Any, fake_ll
         answer, handle = chat.output_schema["properties"]["data"]["anyOf"]  # the answer, or a background job
         assert answer["required"] == ["answer", "continuation_id"] and handle["required"] == ["job_id"]
         assert chat.meta == {"anthropic/maxResultSizeChars": 100_000}
-        assert chat.annotations is not None and chat.annotations.read_only_hint is True
+        hints = chat.annotations  # read-only, never destructive, not idempotent (answers vary), open world
+        assert hints is not None and hints.title == "Chat with another model"
+        assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint) == (
+            True,
+            False,
+            False,
+            True,
+        )
         result = await client.call_tool("chat", {"prompt": "hello?"})  # model from plugins.zen-tool-chat
     assert not result.is_error, result.content
     body = result.structured_content["data"]

@@ -46,7 +46,11 @@ class ChatTool(Tool[ChatRequest]):
         "the answer and a continuation_id."
     )
     request_model = ChatRequest
-    annotations = ToolAnnotations(title="Chat with another model", read_only=True, open_world=True)
+    # Reads files and asks a model: nothing is changed (read_only, not destructive); a model's answer varies
+    # from call to call (not idempotent); the model is an outside service (open world).
+    annotations = ToolAnnotations(
+        title="Chat with another model", read_only=True, destructive=False, idempotent=False, open_world=True
+    )
     output_model = ChatResult
     max_result_chars = 100_000
     background = True

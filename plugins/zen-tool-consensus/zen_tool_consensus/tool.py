@@ -7,6 +7,7 @@ stays cheap. Each call's state lives in an object made for that call; the tool i
 from __future__ import annotations
 
 from zen_core import Tool, ToolAnnotations, ToolContext, ToolResponse
+from zen_tool_consensus.output import ConsensusResult
 from zen_tool_consensus.request import ConsensusRequest
 
 DESCRIPTION = (
@@ -20,7 +21,12 @@ class ConsensusTool(Tool[ConsensusRequest]):
     name = "consensus"
     description = DESCRIPTION
     request_model = ConsensusRequest
-    annotations = ToolAnnotations(title="Multi-model consensus", read_only=True, open_world=True)
+    # Reads files and asks models: nothing is changed (read_only, not destructive); models' answers vary
+    # from call to call (not idempotent); the models are outside services (open world).
+    annotations = ToolAnnotations(
+        title="Multi-model consensus", read_only=True, destructive=False, idempotent=False, open_world=True
+    )
+    output_model = ConsensusResult
     max_result_chars = 100_000
     background = True
     prompt_template = (

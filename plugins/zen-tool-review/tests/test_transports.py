@@ -4,6 +4,9 @@ key may review; one entry point per tool."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +26,7 @@ from review_helpers import (
 )
 
 from zen_core.testing.fake_llm import FakeLLM
-from zen_core.testing.mcp import HTTPServerProcess, http_client, stdio_client
+from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, stdio_client
 from zen_core.testing.pytest_plugin import ZenConfig
 
 pytestmark = pytest.mark.zen_plugins("zen-tool-review")
@@ -60,9 +63,10 @@ async def test_the_three_tools_over_stdio(
         )
         assert entry.input_schema["additionalProperties"] is False
         assert entry.meta == {"anthropic/maxResultSizeChars": 100_000}
-        required = entry.output_schema["properties"]["data"]["required"]
+        review, handle = entry.output_schema["properties"]["data"]["anyOf"]  # the review, or a background job
         expected = ["summary", "findings", "continuation_id"] + (["verdict"] if tool == "precommit" else [])
-        assert required == expected, tool
+        assert review["required"] == expected and handle["required"] == ["job_id"], tool
+        assert entry.input_schema["properties"]["background"]["type"] == "boolean", tool
     assert listed["precommit"].input_schema["required"] == ["path"]
     assert listed["secaudit"].input_schema["required"] == ["files"]
     assert "required" not in listed["codereview"].input_schema
@@ -71,6 +75,24 @@ async def test_the_three_tools_over_stdio(
     assert body["verdict"] == "no_go" and body["model_used"] == "buddy"
     assert body["findings"][0]["file"] == str(repo / "app.py")
     assert fake_llm.calls(name) == 1
+
+
+def test_token_budget() -> None:
+    """What the package costs every agent's context (`zen tools`): each tool under 400 tokens, the three
+    together at most 800."""
+    env = server_env({"ZEN_LOAD_PLUGINS": "zen-tool-review", "ZEN_LOG_LEVEL": "WARNING"})
+    out = subprocess.run(
+        [sys.executable, "-m", "zen_core.cli", "tools", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    costs = {row["name"]: row["schema_tokens"] for row in json.loads(out.stdout) if row["plugin"] == "zen-tool-review"}
+    assert sorted(costs) == sorted(TOOLS)
+    assert all(0 < cost < 400 for cost in costs.values()), costs
+    assert sum(costs.values()) <= 800, costs
 
 
 async def test_each_tool_is_its_own_entry_point(zen_env: dict[str, str]) -> None:

@@ -46,6 +46,10 @@ MAX_RAW_ANSWER = 20_000
 LIST_CAP = 200
 #: Who raised a finding Zen found itself (a credential in the changes), as a "model".
 SECRET_SCAN = "zen secret scan"
+#: The answer length a cost estimate assumes for each reviewer (as consensus assumes for each model).
+EXPECTED_ANSWER_TOKENS = 800
+#: How the question before an expensive fan-out names each tool's call.
+WHAT = {"codereview": "This code review", "precommit": "This pre-commit check", "secaudit": "This security audit"}
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,9 @@ class Review:
             thread=thread,
             history_share=1.0 if not job.files else HISTORY_SHARE,
         )
+        if len(people) > 1:  # a fan-out multiplies the cost: above the threshold the user is asked first
+            estimate = await self._estimate(people, system)
+            await ctx.confirm_cost(estimate, f"{WHAT.get(job.tool, 'This review')} by {len(people)} models")
         await self._progress(f"asking {len(people)} model(s)")
         await self._ask_all(people, system)
         if not any(a.answered for a in self.attempts):
@@ -253,6 +260,18 @@ class Review:
         return fitted
 
     # -- asking ------------------------------------------------------------------------------------
+    async def _estimate(self, people: list[tuple[str, Model]], system: str) -> float:
+        """The call's cost at the configured prices: each reviewer's request (counted by its tokenizer, once
+        per model) and an answer of ``EXPECTED_ANSWER_TOKENS``; unknown prices count as 0."""
+        assert self.prepared is not None
+        messages = {model.name: (model, self.prepared.messages(system, model)) for _, model in people}
+
+        def count() -> dict[str, int]:
+            return {name: model.count_tokens(sent) for name, (model, sent) in messages.items()}
+
+        prompt_tokens = await asyncio.to_thread(count)
+        return sum(model.estimate_cost(prompt_tokens[model.name], EXPECTED_ANSWER_TOKENS) or 0.0 for _, model in people)
+
     async def _ask_all(self, people: list[tuple[str, Model]], system: str) -> None:
         assert self.prepared is not None
         single = len(people) == 1

@@ -16,7 +16,7 @@ MAX_MODELS = 5
 
 ModelField = Annotated[str | None, Field(None, description="See listmodels.")]
 #: At most MAX_MODELS (checked when the call runs, to keep the schema small).
-ModelsField = Annotated[list[str], Field(default_factory=list, description="Several models, in parallel.")]
+ModelsField = Annotated[list[str], Field(default_factory=list, description="Several, in parallel.")]
 MinSeverity = Annotated[Severity, Field("low")]
 ContinuationField = Annotated[str | None, Field(None, description="Continue a conversation.")]
 
@@ -25,14 +25,14 @@ ContinuationField = Annotated[str | None, Field(None, description="Continue a co
 class DiffSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    repo: str = Field(description="Absolute path of the repository.")
-    base: str | None = Field(None, description="Branch/commit to diff against (default HEAD).")
+    repo: str = Field(description="Absolute path of the git repo.")
+    base: str | None = Field(None, description="Ref to diff against (default HEAD).")
     changes: Literal["all", "staged", "unstaged"] = "all"
 
 
 class CodeReviewRequest(ToolRequest):
-    files: list[str] = Field(default_factory=list, description="Absolute paths of files or directories.")
-    diff: DiffSpec | None = Field(None, description="Git changes to review.")
+    files: list[str] = Field(default_factory=list, description="Absolute file or directory paths.")
+    diff: DiffSpec | None = None
     focus: Focus = "all"
     min_severity: MinSeverity
     prompt: str | None = Field(None, description="What the code does or what to check.")
@@ -42,12 +42,12 @@ class CodeReviewRequest(ToolRequest):
 
 
 class PrecommitRequest(ToolRequest):
-    path: str = Field(description="Absolute path of the git repository.")
-    compare_to: str | None = Field(None, description="Branch/commit to compare against (default HEAD).")
+    path: str = Field(description="Absolute path of the git repo.")
+    compare_to: str | None = Field(None, description="Ref to compare against (default HEAD).")
     staged: bool = True
     unstaged: bool = True
     untracked: bool = False
-    prompt: str | None = Field(None, description="What the change is meant to do.")
+    prompt: str | None = Field(None, description="What the change should do.")
     min_severity: MinSeverity
     model: ModelField
     models: ModelsField
@@ -55,8 +55,8 @@ class PrecommitRequest(ToolRequest):
 
 
 class SecauditRequest(ToolRequest):
-    files: list[str] = Field(min_length=1, description="Absolute paths of files or directories.")
-    prompt: str | None = Field(None, description="What the code does, who can reach it, what it protects.")
+    files: list[str] = Field(min_length=1, description="Absolute file or directory paths.")
+    prompt: str | None = Field(None, description="What it does, who can reach it, what it protects.")
     min_severity: MinSeverity
     model: ModelField
     models: ModelsField

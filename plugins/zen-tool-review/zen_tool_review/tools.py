@@ -1,4 +1,5 @@
-"""The three tools as the host lists them: name, description, request schema, annotations.
+"""The three tools as the host lists them: name, description, request schema, annotations. Each takes
+``background`` (a review of several models over a large change can outlast a client's tool timeout).
 
 The work happens in :mod:`zen_tool_review.call`, imported on the first call so that listing tools stays
 cheap. Each call's state lives in a :class:`~zen_tool_review.call.Review` made for that call.
@@ -20,13 +21,13 @@ _HINTS: dict[str, Any] = {"read_only": True, "destructive": False, "idempotent":
 class CodeReviewTool(Tool[CodeReviewRequest]):
     name = "codereview"
     description = (
-        "Review files and/or git changes with one or several models: findings (severity, file, line, "
-        "issue, fix), merged across models."
+        "Review files and/or git changes by one or more models: findings (severity, file, line, issue, fix), merged."
     )
     request_model = CodeReviewRequest
     annotations = ToolAnnotations(title="Code review", **_HINTS)
     output_model = ReviewResult
     max_result_chars = 100_000
+    background = True
     prompt_template: ClassVar[str | None] = "Use the `codereview` tool of the zen MCP server to review: {request}"
 
     async def execute(self, request: CodeReviewRequest, ctx: ToolContext) -> ToolResponse:
@@ -63,13 +64,14 @@ class CodeReviewTool(Tool[CodeReviewRequest]):
 class PrecommitTool(Tool[PrecommitRequest]):
     name = "precommit"
     description = (
-        "Check a git repo's changes before committing (Zen runs git): go/no_go verdict and blocking "
-        "findings. Binaries, submodules and secrets are listed, not sent."
+        "Check a git repo's changes before committing (Zen runs git): go/no_go verdict, blocking findings. "
+        "Secrets, binaries, submodules: listed, not sent."
     )
     request_model = PrecommitRequest
     annotations = ToolAnnotations(title="Pre-commit check", **_HINTS)
     output_model = PrecommitResult
     max_result_chars = 100_000
+    background = True
     prompt_template: ClassVar[str | None] = (
         "Use the `precommit` tool of the zen MCP server on this repository before committing: {request}"
     )
@@ -98,13 +100,14 @@ class PrecommitTool(Tool[PrecommitRequest]):
 class SecauditTool(Tool[SecauditRequest]):
     name = "secaudit"
     description = (
-        "OWASP Top 10 security audit of files by one or several models: findings with severity, file, "
-        "line, issue, fix, OWASP category."
+        "OWASP Top 10 security audit of files by one or more models: findings (severity, file, line, issue, "
+        "fix, category)."
     )
     request_model = SecauditRequest
     annotations = ToolAnnotations(title="Security audit", **_HINTS)
     output_model = ReviewResult
     max_result_chars = 100_000
+    background = True
     prompt_template: ClassVar[str | None] = "Use the `secaudit` tool of the zen MCP server to audit: {request}"
 
     async def execute(self, request: SecauditRequest, ctx: ToolContext) -> ToolResponse:
