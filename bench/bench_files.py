@@ -45,6 +45,10 @@ def _bare_walk(project: Path) -> int:
 
 
 async def run(report: Report) -> None:
+    await asyncio.to_thread(_measure, report)  # file system work: off the event loop
+
+
+def _measure(report: Report) -> None:
     with tempfile.TemporaryDirectory(prefix="zen-bench-files-") as tmp:
         root = Path(tmp).resolve()
         project = _tree(root)
