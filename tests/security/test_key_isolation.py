@@ -62,6 +62,7 @@ def team(zen_env: dict[str, str], zen_config: ZenConfig, fake_llm: FakeLLM, tmp_
         "nomodels": key_file.add("nomodels", models=[]),
         "quick": key_file.add("quick", models=["quick"]),
         "noroots": key_file.add("noroots", roots=[]),
+        "chatonly": key_file.add("chatonly", tools=["chat"]),
     }
     with HTTPServerProcess(zen_env) as server:
         yield Team(server, fake_llm, keys, models, project, shared)
@@ -171,3 +172,14 @@ async def test_http_reads_no_file_unless_roots_are_configured(
         assert refused["code"] == "file_access_off"
         assert "files.allowed_roots" in refused["message"] and "zen keys add NAME --roots" in refused["message"]
     assert fake_llm.calls(model) == 0
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_tools_list_shows_a_key_only_the_tools_it_may_call(team: Team, era: dict[str, Any]) -> None:
+    async with team.client("chatonly", era) as limited:
+        listed = {tool.name for tool in (await limited.list_tools()).tools}
+    async with team.client("bob", era) as everyone:
+        everything = {tool.name for tool in (await everyone.list_tools()).tools}
+    # its own tools, and jobs/cancel_job: any call of its may become a background job
+    assert listed == {"chat", "jobs", "cancel_job"}
+    assert {"chat", "consensus", "listmodels", "threads", "jobs", "cancel_job"} <= everything

@@ -12,6 +12,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from zen_core.calls.confirm import CONFIRM_SCHEMA, Ask, InputRequired
 from zen_core.calls.context import Caller
+from zen_core.calls.jobs import JOB_TOOLS
 from zen_core.calls.tool import Tool, ToolResponse
 from zen_core.errors import ToolError
 from zen_core.plugin.host import ZenHost
@@ -57,7 +58,7 @@ def call_tool_result(response: ToolResponse) -> types.CallToolResult:
 
 def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[Caller, dict[str, str]]:
     """Who is calling (from what the API-key check left in the ASGI scope) and the lower-cased headers."""
-    request = ctx.request
+    request = getattr(ctx, "request", None)  # none outside a request (in-process listings)
     scope = getattr(request, "scope", None)
     if not isinstance(scope, dict):
         return Caller(transport="stdio"), {}
@@ -71,6 +72,16 @@ def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[Caller, dict[str
         file_roots=_names(auth.get("file_roots")),
     )
     return caller, headers
+
+
+def _callable_by(caller: Caller, tools: list[types.Tool]) -> list[types.Tool]:
+    """The tools ``caller``'s API key may call (its tool allowlist, and the job tools every key may use):
+    an agent is not offered tools it would only be refused."""
+    allowed = caller.allowed_tools
+    if caller.key_name is None or allowed is None:
+        return tools
+    keep = {*allowed, *JOB_TOOLS}
+    return [tool for tool in tools if tool.name in keep]
 
 
 #: The key of Zen's yes/no question in a 2026-07-28 ``InputRequiredResult`` (and of its answer on the retry).
@@ -171,7 +182,8 @@ class ZenMCPServer:
         if self._tools_cache is None:
             self._tools_cache = [mcp_tool(entry.tool) for _, entry in sorted(self.host.tools.items())]
             self._schedule_warm_up()
-        return types.ListToolsResult(tools=self._tools_cache)
+        caller, _ = _request_info(ctx)
+        return types.ListToolsResult(tools=_callable_by(caller, self._tools_cache))
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
