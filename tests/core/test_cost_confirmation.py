@@ -9,7 +9,7 @@ import mcp_types as types
 import pytest
 
 from zen_core.testing.fake_llm import FakeLLM
-from zen_core.testing.mcp import HTTPServerProcess, http_client, stdio_client
+from zen_core.testing.mcp import HTTPServerProcess, finished_job, http_client, stdio_client
 from zen_core.testing.pytest_plugin import ZenConfig
 
 pytestmark = pytest.mark.zen_plugins("zen-tool-consensus")
@@ -90,3 +90,28 @@ async def test_http_on_the_2026_protocol_asks_through_the_retried_call(
             result = await client.call_tool("consensus", ARGUMENTS)
     assert not result.is_error, result.content[0].text
     assert len(asked) == 1 and fake_llm.calls(pricey) == 2
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_background_call_is_asked_before_it_becomes_a_job(
+    zen_env: dict[str, str], pricey: str, fake_llm: FakeLLM, era: dict[str, Any]
+) -> None:
+    """`background: true` still puts the cost question to the client; the job starts after the yes."""
+    asked: list[str] = []
+    async with stdio_client(zen_env, elicitation_callback=answering(True, asked), **era) as client:
+        started = await client.call_tool("consensus", {**ARGUMENTS, "background": True})
+        assert not started.is_error, started.content[0].text
+        job_id = started.structured_content["data"]["job_id"]
+        assert len(asked) == 1 and asked[0].startswith("This consensus of 2 models will cost about $1.")
+        job = await finished_job(client, job_id)
+    assert job["status"] == "done", job
+    assert fake_llm.calls(pricey) == 2
+
+
+async def test_a_background_call_refused_for_its_cost_says_why(zen_env: dict[str, str], pricey: str) -> None:
+    """A client that cannot be asked: the refusal comes back at once, not inside a job."""
+    async with stdio_client(zen_env) as client:
+        result = await client.call_tool("consensus", {**ARGUMENTS, "background": True})
+    error = result.structured_content["data"]["error"]
+    assert result.is_error and error["code"] == "cost_confirmation_needed"
+    assert "this client cannot ask the user" in error["message"] and "rounds" not in error["message"]

@@ -16,7 +16,7 @@ import pytest
 
 from zen_core.builtins.keys import KeyFile
 from zen_core.testing.fake_llm import FakeLLM
-from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, stdio_client, zen_command
+from zen_core.testing.mcp import HTTPServerProcess, finished_job, http_client, server_env, stdio_client, zen_command
 from zen_core.testing.pytest_plugin import ZenConfig
 from zen_core.testing.redis_server import RedisServer
 from zen_core.testing.waiting import wait_until
@@ -28,17 +28,6 @@ ERAS = [pytest.param({"mode": "legacy"}, id="legacy"), pytest.param({}, id="2026
 def data(result: Any) -> dict[str, Any]:
     assert not result.is_error, result.content[0].text
     return dict(result.structured_content["data"])
-
-
-async def finished(client: Any, job_id: str) -> dict[str, Any]:
-    job: dict[str, Any] = {}
-
-    async def done() -> bool:
-        job.update(data(await client.call_tool("jobs", {"job_id": job_id})))
-        return job["status"] not in ("running", "cancelling")
-
-    await wait_until(done, f"job {job_id} ends")
-    return job
 
 
 #: ``tool(arg="…", …)``: how Zen's texts name a call the agent can make.
@@ -73,7 +62,7 @@ async def test_a_background_call_returns_at_once_and_its_result_later(
         assert handle["status"] == "running" and handle["tool"] == "chat" and fake_llm.calls(slow) <= 1
         running = data(await client.call_tool("jobs", {"job_id": handle["job_id"]}))
         assert running["status"] == "running"
-        job = await finished(client, handle["job_id"])
+        job = await finished_job(client, handle["job_id"])
         listed = data(await client.call_tool("jobs", {}))["jobs"]
         bad = await client.call_tool("chat", {"prompt": "x", "model": "m", "background": "yes"})
     assert job["status"] == "done"
@@ -93,7 +82,7 @@ async def test_a_call_outrunning_the_limit_becomes_a_job_by_itself(
     async with HTTPServerProcess(zen_env) as server, http_client(server.url) as client:
         handle = data(await client.call_tool("chat", {"prompt": "slow one", "model": "m"}))
         assert set(handle) >= {"job_id", "status"} and "answer" not in handle
-        job = await finished(client, handle["job_id"])
+        job = await finished_job(client, handle["job_id"])
         direct = data(await client.call_tool("chat", {"prompt": "quick one", "model": "q"}))  # LiteLLM loaded now
     assert direct["answer"] == "fast"  # a call within the limit is answered directly
     assert job["result"]["structured"]["data"]["answer"] == "worth the wait"
@@ -126,7 +115,7 @@ async def test_any_instance_reports_and_cancels_a_job_and_only_for_its_key(
                     theirs = await bobs.call_tool("jobs", {"job_id": job_id})
                     their_cancel = await bobs.call_tool("cancel_job", {"job_id": job_id})
                 stopping = data(await on_b.call_tool("cancel_job", {"job_id": job_id}))
-                job = await finished(on_b, job_id)
+                job = await finished_job(on_b, job_id)
     assert partial["status"] == "running" and partial["progress"] == "1/2 initial answers"
     assert partial["partial"]["fast"]["answer"].startswith("Yes.")
     for refused in (theirs, their_cancel):
@@ -147,7 +136,7 @@ async def test_every_tool_and_argument_a_job_text_names_exists(
         texts = [handle.content[0].text]
         texts.append((await client.call_tool("jobs", {"job_id": job_id})).content[0].text)
         texts.append((await client.call_tool("cancel_job", {"job_id": job_id})).content[0].text)
-        await finished(client, job_id)
+        await finished_job(client, job_id)
         texts.append((await client.call_tool("cancel_job", {"job_id": job_id})).content[0].text)
         for tool in ("jobs", "cancel_job"):
             unknown = await client.call_tool(tool, {"job_id": "no-such-job"})
@@ -268,7 +257,7 @@ async def test_a_key_limited_to_chat_follows_and_cancels_its_own_jobs_and_no_one
             their_list = data(await client.call_tool("jobs", {}))["jobs"]
         async with http_client(server.url, api_key=alice) as client:
             stopping = data(await client.call_tool("cancel_job", {"job_id": job_id}))
-            job = await finished(client, job_id)
+            job = await finished_job(client, job_id)
     assert running["status"] == "running" and [j["job_id"] for j in mine] == [job_id]
     assert version.is_error and version.structured_content["data"]["error"]["code"] == "forbidden_tool"
     for refused in (theirs, their_cancel):
@@ -295,7 +284,7 @@ async def test_partial_results_read_as_json_and_a_job_carries_its_call_ids(
             return "fast" in seen["partial"] and seen["status"] == "running"
 
         await wait_until(fast_answered, "the fast model's answer is a partial result")
-        job = await finished(client, job_id)
+        job = await finished_job(client, job_id)
     shown = next(line for line in seen["text"].splitlines() if line.startswith("- fast: "))
     assert json.loads(shown.removeprefix("- fast: ")) == seen["partial"]["fast"]
     ids = handle.structured_content
@@ -320,7 +309,7 @@ async def test_every_built_in_tool_declares_an_output_schema_its_results_follow(
         calls = [(name, {}) for name in ("listmodels", "version", "threads", "usage", "jobs")]
         calls += [("jobs", {"job_id": job_id}), ("cancel_job", {"job_id": job_id})]
         results = [(name, await client.call_tool(name, arguments)) for name, arguments in calls]
-        await finished(client, job_id)
+        await finished_job(client, job_id)
         results.append(("jobs", await client.call_tool("jobs", {"job_id": job_id})))  # with its result
     for name, result in results:
         schema = tools[name].output_schema

@@ -34,16 +34,27 @@ class InputRequired(Exception):
 class CostGate:
     """One call's confirmation of its cost."""
 
-    def __init__(self, threshold_usd: float | None, ask: Ask | None) -> None:
+    def __init__(
+        self, threshold_usd: float | None, ask: Ask | None, *, on_passed: Callable[[], None] | None = None
+    ) -> None:
+        """``on_passed`` runs once the cost is confirmed or needs no confirmation."""
         self.threshold_usd = threshold_usd
         self._ask = ask
+        self._on_passed = on_passed
+        self._detached = False
 
     def detach(self) -> None:
         """The call became a background job: there is no request left to ask through."""
         self._ask = None
+        self._detached = True
 
     async def confirm(self, estimate_usd: float, what: str) -> None:
         """Go on when ``estimate_usd`` is within the threshold or the user says yes; else :class:`ToolError`."""
+        await self._check(estimate_usd, what)
+        if self._on_passed is not None:
+            self._on_passed()
+
+    async def _check(self, estimate_usd: float, what: str) -> None:
         if self.threshold_usd is None or estimate_usd <= self.threshold_usd:
             return
         message = (
@@ -60,10 +71,16 @@ class CostGate:
                 code="cost_declined",
                 details=details,
             )
+        who = (
+            "it had become a background job, which cannot ask the user (it ran past jobs.auto_background_after_s "
+            "before asking)"
+            if self._detached
+            else "this client cannot ask the user"
+        )
         raise ToolError(
             f"{what} was not made: it would cost about ${estimate_usd:.2f}, over the ${self.threshold_usd:g} "
-            "that needs confirmation, and this client cannot ask the user. What to do: use fewer models or "
-            "rounds, or raise budgets.confirm_above_usd (ZEN_BUDGETS__CONFIRM_ABOVE_USD) in the Zen config.",
+            f"that needs confirmation, and {who}. What to do: use fewer models, or raise "
+            "budgets.confirm_above_usd (ZEN_BUDGETS__CONFIRM_ABOVE_USD) in the Zen config.",
             code="cost_confirmation_needed",
             details=details,
         )

@@ -7,6 +7,7 @@ by forgetting a check.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +91,9 @@ class ToolContext:
     partial_sink: Callable[[str, Any], Awaitable[None]] | None = None
     #: Asks the user before a costly call (see :meth:`confirm_cost`); set by the dispatcher.
     cost_gate: CostGate = field(default_factory=lambda: CostGate(None, None))
+    #: Set once the call is under way (its cost confirmed, or a model asked): the dispatcher then lets a
+    #: ``background: true`` call go on as a job.
+    under_way: asyncio.Event = field(default_factory=asyncio.Event)
     #: Models' verdicts in a multi-model call: ``(model, agreed with the majority)`` (see :meth:`record_verdict`).
     verdicts: list[tuple[str, bool]] = field(default_factory=list)
 

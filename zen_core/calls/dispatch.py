@@ -36,6 +36,10 @@ from zen_core.store.view import Threads
 from zen_core.version import __version__
 
 log = logging.getLogger("zen.dispatch")
+#: A ``background: true`` call of a tool that ``confirms_cost`` becomes a job once it is under way (its cost
+#: confirmed, or a model asked) — the question must reach the client that can answer it — or after this
+#: long (the estimate may wait for LiteLLM to load, seconds on a fresh server).
+BACKGROUND_GRACE_S = 30.0
 #: The shortest ``jobs.stale_after_s`` taken (the heartbeat is a third of it).
 MIN_STALE_AFTER_S = 1.0
 
@@ -171,7 +175,9 @@ class Dispatcher:
         trace_id = uuid.uuid4().hex
         usage: list[Any] = []
         tracker = CallProgress(progress, name, float(services.settings.get("server.progress_interval_s", 10.0)))
+        under_way = asyncio.Event()  # the cost is confirmed or a model is asked: a background call may go
         scope = CallScope(
+            on_model_call=under_way.set,
             trace_id=trace_id,
             key_name=caller.key_name,
             allowed_models=caller.allowed_models,
@@ -200,7 +206,8 @@ class Dispatcher:
             prompt_overrides=prompts if isinstance(prompts, Mapping) else {},
             usage_log=UsageView(services.usage, caller.key_name),
             jobs=JobsView(services.jobs, caller.key_name, self.stale_after_s),
-            cost_gate=CostGate(self.confirm_above_usd, ask),
+            cost_gate=CostGate(self.confirm_above_usd, ask, on_passed=under_way.set),
+            under_way=under_way,
         )
 
     async def call(
@@ -250,7 +257,15 @@ class Dispatcher:
             return await self._finish(ctx, await self._run(call))
         task = asyncio.create_task(self._run(call))
         try:
-            done, _ = await asyncio.wait({task}, timeout=0 if background else self.auto_background_after_s)
+            if background and registered.tool.confirms_cost:  # a job once under way: the cost question first
+                under_way = asyncio.create_task(ctx.under_way.wait())
+                waits = {task, under_way}
+                done, _ = await asyncio.wait(waits, timeout=BACKGROUND_GRACE_S, return_when=asyncio.FIRST_COMPLETED)
+                under_way.cancel()
+            elif background:
+                done, _ = await asyncio.wait({task}, timeout=0)
+            else:
+                done, _ = await asyncio.wait({task}, timeout=self.auto_background_after_s)
         except asyncio.CancelledError:  # the client gave up before it became a job: so does the call
             task.cancel()
             raise

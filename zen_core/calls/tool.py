@@ -93,6 +93,10 @@ class Tool(ABC, Generic[RequestT]):
     #: A tool whose calls can take minutes: it takes a ``background`` argument (return a job id at once,
     #: poll with the ``jobs`` tool), and a call outrunning ``jobs.auto_background_after_s`` becomes a job.
     background: ClassVar[bool] = False
+    #: A tool that may ask the user to confirm its cost (``ctx.confirm_cost``) before its models answer. Its
+    #: ``background: true`` calls become jobs only once the cost is confirmed (or a model is asked), so the
+    #: question still reaches the client; others become jobs at once.
+    confirms_cost: ClassVar[bool] = False
 
     @abstractmethod
     async def execute(self, request: RequestT, ctx: ToolContext) -> ToolResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +104,8 @@ class CallScope:
     record: UsageSink | None = None
     #: Models answering right now, by requested name (for the call's progress heartbeat).
     in_flight: Counter[str] | None = None
+    #: Called as each model call starts (the dispatcher learns that a background call is under way).
+    on_model_call: Callable[[], None] | None = None
 
 
 class LLM:
@@ -249,6 +251,8 @@ class LLM:
     @contextmanager
     def _answering(self, model: str) -> Iterator[None]:
         """Count ``model`` as answering (for the progress heartbeat) while the block runs."""
+        if self._scope.on_model_call is not None:
+            self._scope.on_model_call()
         counter = self._scope.in_flight
         if counter is None:
             yield

@@ -198,3 +198,20 @@ def tool_progress(progress: Progress, tool: str) -> Progress:
     whenever the tool was quiet for ``server.progress_interval_s`` — on a busy machine, in any test)."""
     beat = f"{tool} · "
     return [entry for entry in progress if not (entry[2] or "").startswith(beat)]
+
+
+async def finished_job(client: Client, job_id: str, within_s: float = 60.0) -> dict[str, Any]:
+    """The ``jobs`` tool's data for ``job_id`` once the job has ended (``done``, ``failed``, ``cancelled``
+    or ``lost``), polling it through ``client``; ``AssertionError`` when it is still running after ``within_s``."""
+    from zen_core.testing.waiting import wait_until
+
+    job: dict[str, Any] = {}
+
+    async def ended() -> bool:
+        result = await client.call_tool("jobs", {"job_id": job_id})
+        assert not result.is_error, result.content
+        job.update(result.structured_content["data"])
+        return job["status"] not in ("running", "cancelling")
+
+    await wait_until(ended, f"job {job_id} ends", within_s)
+    return job

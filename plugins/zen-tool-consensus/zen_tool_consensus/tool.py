@@ -29,6 +29,7 @@ class ConsensusTool(Tool[ConsensusRequest]):
     output_model = ConsensusResult
     max_result_chars = 100_000
     background = True
+    confirms_cost = True
     prompt_template = (
         "Use the `{tool}` tool of the zen MCP server: ask several models (with stances where useful) "
         "and act on their agreement: {request}"

@@ -28,6 +28,7 @@ class CodeReviewTool(Tool[CodeReviewRequest]):
     output_model = ReviewResult
     max_result_chars = 100_000
     background = True
+    confirms_cost = True
     prompt_template: ClassVar[str | None] = "Use the `codereview` tool of the zen MCP server to review: {request}"
 
     async def execute(self, request: CodeReviewRequest, ctx: ToolContext) -> ToolResponse:
@@ -72,6 +73,7 @@ class PrecommitTool(Tool[PrecommitRequest]):
     output_model = PrecommitResult
     max_result_chars = 100_000
     background = True
+    confirms_cost = True
     prompt_template: ClassVar[str | None] = (
         "Use the `precommit` tool of the zen MCP server on this repository before committing: {request}"
     )
@@ -108,6 +110,7 @@ class SecauditTool(Tool[SecauditRequest]):
     output_model = ReviewResult
     max_result_chars = 100_000
     background = True
+    confirms_cost = True
     prompt_template: ClassVar[str | None] = "Use the `secaudit` tool of the zen MCP server to audit: {request}"
 
     async def execute(self, request: SecauditRequest, ctx: ToolContext) -> ToolResponse:
