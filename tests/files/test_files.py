@@ -9,8 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zen_core.context.files import (
-    allowed_roots_from_settings,
-    default_allowed_roots,
     fit_files,
     format_file,
     is_secret,
@@ -240,22 +238,20 @@ def test_directories_refused_when_expansion_is_off(root: Path) -> None:
     assert [r.kind for r in refused] == ["unreadable"]
 
 
-class FakeSettings:
-    def __init__(self, value: object) -> None:
-        self.value = value
+def test_server_roots_from_yaml_list_or_comma_separated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zen_core.context.policy import default_roots, file_policy
+    from zen_core.settings import Settings
 
-    def get(self, key: str, default: object = None) -> object:
-        assert key == "files.allowed_roots"
-        return self.value
-
-
-def test_allowed_roots_from_settings(tmp_path: Path) -> None:
-    a, b = tmp_path / "a", tmp_path / "b"
-    assert allowed_roots_from_settings(FakeSettings(f"{a}, {b}")) == [a.resolve(), b.resolve()]
-    assert allowed_roots_from_settings(FakeSettings([str(a)])) == [a.resolve()]
-    assert allowed_roots_from_settings(FakeSettings(None)) == default_allowed_roots()
-    assert allowed_roots_from_settings(FakeSettings(["relative/dir"])) == default_allowed_roots()
-    assert Path.home().resolve() in default_allowed_roots()
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "files.yaml").write_text(f"files:\n  allowed_roots: [{tmp_path / 'from-yaml'}, relative/dir]\n")
+    assert file_policy(Settings(config), transport="http").roots == ((tmp_path / "from-yaml").resolve(),)
+    monkeypatch.setenv("ZEN_FILES__ALLOWED_ROOTS", f"{tmp_path / 'x'}, {tmp_path / 'y'}")
+    both = ((tmp_path / "x").resolve(), (tmp_path / "y").resolve())
+    assert file_policy(Settings(config), transport="http").roots == both
+    monkeypatch.setenv("ZEN_FILES__ALLOWED_ROOTS", "relative/only")
+    assert file_policy(Settings(config), transport="stdio").roots == tuple(default_roots())
+    assert not file_policy(Settings(config), transport="http").enabled
 
 
 # -- fit_files ---------------------------------------------------------------------------------
@@ -310,14 +306,3 @@ def test_fit_never_exceeds_budget_and_accounts_for_every_file(
     ctx = fit_files(paths, budget_tokens=budget, count_tokens=words)
     assert words(ctx.text) <= ctx.tokens <= budget
     assert sorted(ctx.included + [e.path for e in ctx.excluded]) == sorted(str(p) for p in paths)
-
-
-def test_allowed_roots_from_real_settings_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from zen_core.settings import Settings
-
-    config = tmp_path / "config"
-    config.mkdir()
-    (config / "files.yaml").write_text(f"files:\n  allowed_roots: [{tmp_path / 'from-yaml'}]\n")
-    assert allowed_roots_from_settings(Settings(config)) == [(tmp_path / "from-yaml").resolve()]
-    monkeypatch.setenv("ZEN_FILES__ALLOWED_ROOTS", f"{tmp_path / 'x'},{tmp_path / 'y'}")
-    assert allowed_roots_from_settings(Settings(config)) == [(tmp_path / "x").resolve(), (tmp_path / "y").resolve()]

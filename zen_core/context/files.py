@@ -42,8 +42,6 @@ __all__ = [
     "FileContext",
     "RefusedPath",
     "ResolvedPaths",
-    "allowed_roots_from_settings",
-    "default_allowed_roots",
     "fit_files",
     "format_file",
     "is_secret",
@@ -108,23 +106,6 @@ class ResolvedPaths(NamedTuple):
 
 
 # -- allowed roots -----------------------------------------------------------------------------
-def default_allowed_roots() -> list[Path]:
-    """The user's home directory and the server's working directory."""
-    return _unique([Path.home(), Path.cwd()])
-
-
-def allowed_roots_from_settings(settings: Any) -> list[Path]:
-    """``files.allowed_roots`` from a :class:`zen_core.settings.Settings` (list or comma-separated string).
-
-    ``~`` is expanded; relative entries are ignored. Unset or empty: :func:`default_allowed_roots`.
-    """
-    raw = settings.get("files.allowed_roots") if settings is not None else None
-    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
-    roots = [Path(os.path.expanduser(str(item).strip())) for item in items if str(item).strip()]
-    roots = [r for r in roots if r.is_absolute()]
-    return _unique(roots) if roots else default_allowed_roots()
-
-
 def _unique(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(Path(os.path.realpath(p)) for p in paths))
 
