@@ -63,14 +63,40 @@ def _signature(fn: Any) -> str:
     return f"({', '.join(params)}){ret}"
 
 
+def _comments(cls: type) -> dict[str, list[str]]:
+    """The ``#:`` comment lines just above each attribute in ``cls``'s source, by attribute name."""
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    found: dict[str, list[str]] = {}
+    pending: list[str] = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#:"):
+            pending.append(re.sub(r":\w+:`~?([^`]+)`", r"\1", stripped[2:].strip()).replace("``", "`"))
+            continue
+        attribute = re.match(r"(\w+)\s*:", stripped)
+        if attribute and pending:
+            found[attribute.group(1)] = pending
+        pending = []
+    return found
+
+
+_UNSET = object()
+
+
 def _class_vars(cls: type) -> list[str]:
-    """``ClassVar`` declarations (a tool's ``name``, ``description`` …)."""
+    """``ClassVar`` declarations (a tool's ``name``, ``description`` …), with their ``#:`` comments and the
+    default of those that have one (no default: the subclass must set it)."""
     out = []
+    comments = _comments(cls)
     for name, annotation in getattr(cls, "__annotations__", {}).items():
         if "ClassVar" in str(annotation) and not name.startswith("_"):
             shown = str(annotation).replace("ClassVar[", "", 1)[:-1]
-            default = getattr(cls, name, None)
-            out.append(f"    {name}: ClassVar[{shown}]" + (f" = {default!r}" if default is not None else ""))
+            default = getattr(cls, name, _UNSET)
+            out += [f"    #: {line}".rstrip() for line in comments.get(name, [])]
+            out.append(f"    {name}: ClassVar[{shown}]" + (f" = {default!r}" if default is not _UNSET else ""))
     return out
 
 
