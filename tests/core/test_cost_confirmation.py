@@ -115,3 +115,21 @@ async def test_a_background_call_refused_for_its_cost_says_why(zen_env: dict[str
     error = result.structured_content["data"]["error"]
     assert result.is_error and error["code"] == "cost_confirmation_needed"
     assert "this client cannot ask the user" in error["message"] and "rounds" not in error["message"]
+
+
+async def test_a_job_refused_for_its_cost_names_why_it_became_a_job() -> None:
+    """The refusal inside a job says how the call got there (asked for, or past the time limit)."""
+    from zen_core.calls.confirm import CostGate
+    from zen_core.errors import ToolError
+
+    async def would_say_yes(message: str) -> bool:
+        return True
+
+    for because in ("it was started with background: true", "it ran past jobs.auto_background_after_s"):
+        gate = CostGate(0.5, would_say_yes)
+        gate.detach(because)
+        with pytest.raises(ToolError) as refused:
+            await gate.confirm(2.0, "This consensus of 2 models")
+        assert refused.value.code == "cost_confirmation_needed"
+        assert f"it had become a background job, which cannot ask the user ({because})" in refused.value.message
+    await CostGate(0.5, None).confirm(0.4, "A cheap call")  # within the threshold: no question, no refusal

@@ -41,12 +41,12 @@ class CostGate:
         self.threshold_usd = threshold_usd
         self._ask = ask
         self._on_passed = on_passed
-        self._detached = False
+        self._detached_because: str | None = None
 
-    def detach(self) -> None:
-        """The call became a background job: there is no request left to ask through."""
+    def detach(self, because: str) -> None:
+        """The call became a background job (``because`` says why): there is no request left to ask through."""
         self._ask = None
-        self._detached = True
+        self._detached_because = because
 
     async def confirm(self, estimate_usd: float, what: str) -> None:
         """Go on when ``estimate_usd`` is within the threshold or the user says yes; else :class:`ToolError`."""
@@ -72,9 +72,8 @@ class CostGate:
                 details=details,
             )
         who = (
-            "it had become a background job, which cannot ask the user (it ran past jobs.auto_background_after_s "
-            "before asking)"
-            if self._detached
+            f"it had become a background job, which cannot ask the user ({self._detached_because})"
+            if self._detached_because
             else "this client cannot ask the user"
         )
         raise ToolError(

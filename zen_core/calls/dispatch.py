@@ -262,16 +262,19 @@ class Dispatcher:
                 waits = {task, under_way}
                 done, _ = await asyncio.wait(waits, timeout=BACKGROUND_GRACE_S, return_when=asyncio.FIRST_COMPLETED)
                 under_way.cancel()
+                because = f"it had not reached its cost check {BACKGROUND_GRACE_S:g} s after it started"
             elif background:
                 done, _ = await asyncio.wait({task}, timeout=0)
+                because = "it was started with background: true"
             else:
                 done, _ = await asyncio.wait({task}, timeout=self.auto_background_after_s)
+                because = "it ran past jobs.auto_background_after_s before asking"
         except asyncio.CancelledError:  # the client gave up before it became a job: so does the call
             task.cancel()
             raise
         if task in done:
             return await self._finish(ctx, task.result())
-        return await self.jobs.detach(task, ctx, lambda response: self._finish(ctx, response))
+        return await self.jobs.detach(task, ctx, lambda response: self._finish(ctx, response), because=because)
 
     async def _run(self, call: ToolCall) -> ToolResponse:
         """The middleware chain and the tool, with the heartbeat; every failure becomes an error result."""

@@ -78,10 +78,13 @@ class JobRunner:
         call: asyncio.Task[ToolResponse],
         ctx: ToolContext,
         finish: Callable[[ToolResponse], Awaitable[ToolResponse]],
+        *,
+        because: str,
     ) -> ToolResponse:
         """Let ``call`` (already running) go on as a job; returns the handle for the client.
 
-        ``finish`` turns the call's outcome into the result to keep (the dispatcher's bookkeeping).
+        ``finish`` turns the call's outcome into the result to keep (the dispatcher's bookkeeping);
+        ``because`` says why it became a job (named if the job is refused for needing the user).
         """
         job = Job(
             owner=ctx.caller.key_name,
@@ -93,7 +96,7 @@ class JobRunner:
         await self.store.put(job)
         recorder = _Recorder(self.store, job)
         ctx.progress.redirect(recorder.progress)
-        ctx.cost_gate.detach()
+        ctx.cost_gate.detach(because)
         ctx.partial_sink = recorder.partial
         follower = asyncio.create_task(self._follow(job, call, recorder, finish))
         self._running[job.id] = (follower, call, recorder)
