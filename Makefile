@@ -8,6 +8,11 @@ SERVE_PLUGINS := -e plugins/zen-tool-chat -e plugins/zen-tool-consensus -e plugi
 #: The tests cover every plugin.
 ALL_PLUGINS := $(foreach p,$(sort $(wildcard plugins/*/pyproject.toml)),-e $(dir $(p)))
 
+#: Test processes at once (pytest-xdist): at least 4, as many tests mostly wait on servers and sleeps.
+TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(max(4, os.cpu_count() or 1))")
+#: Bytecode and Hypothesis' example database live in the venv, never in the source tree.
+TEST_ENV := PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache HYPOTHESIS_STORAGE_DIRECTORY=$(abspath $(VENV))/hypothesis
+
 .PHONY: serve test bench lint install install-test docs
 
 $(BIN)/python:
@@ -37,7 +42,9 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
 	$(BIN)/mypy || status=1; \
-	$(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || status=1; \
+	stray=$$(find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .hypothesis \) -print); \
+	if [ -n "$$stray" ]; then echo "tests wrote into the source tree:"; echo "$$stray"; status=1; fi; \
 	exit $$status
 
 ## Run every benchmark against the loopback fake LLM; prints one table, writes bench/results.json.

@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["ZEN_BENCH_QUICK"] = "1"
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
+    os.environ["ZEN_TEST_PRELOAD"] = "0"  # every server measured is a fresh process (cold start, its memory)
     collector = Collector()
     modules: dict[str, Any] = {}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from zen_core.testing.waiting import wait_until
 
 from .conftest import Rig, text_of
 
-pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
+pytestmark = [pytest.mark.zen_plugins("zen-tool-chat"), pytest.mark.zen_fresh_process]  # it inspects the process
 
 HANG_S = 60.0  # the slow model's latency: far longer than any test waits
 
@@ -151,6 +152,7 @@ async def _sigterm_mid_calls(rig: Rig, calls: int, mode: str = "auto") -> list[A
     "legacy": the 2025-11-25 handshake), SIGTERM the server once all reached the fake; gather outcomes.
     The server must exit with code 0."""
     outcomes: list[Any] = []
+    sent_sigterm: list[bool] = []
 
     async def client_side() -> None:
         async with rig.http(mode=mode) as client:
@@ -159,18 +161,26 @@ async def _sigterm_mid_calls(rig: Rig, calls: int, mode: str = "auto") -> list[A
                 asyncio.create_task(client.call_tool("chat", {"prompt": f"drain {i}", "model": "slow"}))
                 for i in range(calls)
             ]
-            await wait_until(lambda: rig.calls("slow") == calls, "all calls reach the fake")
+            # generous: on a loaded machine the first calls also load LiteLLM's provider code
+            await wait_until(lambda: rig.calls("slow") == calls, "all calls reach the fake", within_s=60)
             assert rig.server is not None and rig.server.process is not None
             rig.server.process.send_signal(signal.SIGTERM)
+            sent_sigterm.append(True)
             outcomes.extend(await asyncio.gather(*tasks, return_exceptions=True))
 
     try:
-        async with asyncio.timeout(90):
+        async with asyncio.timeout(120):
             await client_side()
     except Exception as exc:  # the client's own task group fails when the server vanishes under it
         outcomes.append(exc)
+    if not sent_sigterm:
+        raise AssertionError(f"SIGTERM was never sent: the client side failed first: {outcomes!r}")
     assert rig.server is not None and rig.server.process is not None
-    code = await asyncio.to_thread(rig.server.process.wait, 30)  # bounded: --drain defaults to 30 s
+    try:
+        code = await asyncio.to_thread(rig.server.process.wait, 30)  # bounded: --drain defaults to 30 s
+    except subprocess.TimeoutExpired:
+        rig.server.process.kill()
+        raise AssertionError(f"still running 30 s after SIGTERM:\n{rig.server.stderr[-3000:]}") from None
     assert code == 0, rig.server.stderr[-2000:]
     return outcomes
 

@@ -16,7 +16,7 @@ from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.mcp import HTTPServerProcess, http_client, stdio_client
 from zen_core.testing.pytest_plugin import ZenConfig
 
-pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
+pytestmark = [pytest.mark.zen_plugins("zen-tool-chat"), pytest.mark.zen_fresh_process]  # it inspects the process
 PROBE = {"PYTHONPATH": str(Path(__file__).parent / "plugins"), "ZEN_EXTRA_PLUGINS": "heap_probe_plugin"}
 
 

@@ -20,7 +20,7 @@ from zen_core.testing.mcp import HTTPServerProcess, http_client, zen_command
 from zen_core.testing.pytest_plugin import ZenConfig
 from zen_core.testing.waiting import wait_until
 
-pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
+pytestmark = [pytest.mark.zen_plugins("zen-tool-chat"), pytest.mark.zen_fresh_process]  # it inspects the process
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ import socket
 from pathlib import Path
 
 import httpx
+import pytest
 
 from zen_core.testing.mcp import HTTPServerProcess, http_client
 
+pytestmark = pytest.mark.zen_fresh_process  # it measures the server process's memory
 MIB = 1 << 20
 
 

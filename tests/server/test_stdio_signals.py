@@ -14,8 +14,12 @@ import termios
 import time
 from typing import IO
 
+import pytest
+
 from zen_core.testing.mcp import server_env, zen_command
 
+#: Signals from a terminal reach the server's own process group: no launcher in between.
+pytestmark = pytest.mark.zen_fresh_process
 INIT = {
     "jsonrpc": "2.0",
     "id": 1,

@@ -159,9 +159,10 @@ class FakeLLM:
         return self
 
     def stop(self) -> None:
-        """Stop the server and wait for its thread."""
+        """Stop the server at once (answers still being delayed are cut) and wait for its thread."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
+            self._server.force_exit = True  # no grace for a hanging model's requests: they only sleep
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None

@@ -25,8 +25,13 @@ from typing import Any
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from zen_core.testing import preload
+
 #: Variables a spawned server inherits besides the ones a test passes (the SDK passes only a few).
-INHERITED = ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "REDIS_SERVER")
+INHERITED = (
+    *("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "REDIS_SERVER"),
+    *("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE"),  # bytecode goes where the test run says
+)
 
 
 def server_env(env: Mapping[str, str] | None = None, extra_plugins: Sequence[str] = ()) -> dict[str, str]:
@@ -40,6 +45,11 @@ def server_env(env: Mapping[str, str] | None = None, extra_plugins: Sequence[str
 
 
 def zen_command(*args: str) -> list[str]:
+    """The argv of ``zen ARGS``: forked from the test process's preloaded Zen (milliseconds instead of the
+    seconds LiteLLM's import takes; see :mod:`zen_core.testing.preload`) unless the running test is marked
+    ``zen_fresh_process`` or ``ZEN_TEST_PRELOAD=0``; then a fresh ``python -m zen_core.cli``."""
+    if preload.enabled() and not preload.fresh_process_requested:
+        return preload.command(*args)
     return [sys.executable, "-m", "zen_core.cli", *args]
 
 

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from zen_core.settings import deep_merge
+from zen_core.testing import preload
 from zen_core.testing.mcp import HTTPServerProcess, http_client, in_own_task, stdio_client
 
 try:
@@ -43,6 +44,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "zen_plugins(*names): installed Zen plugins the test's server loads")
     config.addinivalue_line("markers", "zen_extra_plugins(*modules): plugin modules registered for the test")
+    config.addinivalue_line(
+        "markers",
+        "zen_fresh_process: start the test's servers as fresh processes, not forked from the preloaded Zen "
+        "(for tests that inspect the server process: its pid, /proc, memory)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Honour ``@pytest.mark.zen_fresh_process`` in :func:`zen_core.testing.mcp.zen_command` (set before any
+    fixture of the test, module-scoped servers included, starts a server)."""
+    preload.fresh_process_requested = item.get_closest_marker("zen_fresh_process") is not None
 
 
 class ZenConfig:

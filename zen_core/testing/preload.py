@@ -1,0 +1,231 @@
+"""Spawn test servers in milliseconds: fork them from one Zen that has already imported LiteLLM.
+
+Every ``zen serve`` a test starts imports LiteLLM (~7 s of CPU here); a suite that starts a few hundred
+servers spends most of its time doing that. The *preloader* is one process per test process that imports
+everything ``zen serve`` does and then waits on a Unix socket. :func:`command` returns the argv of a
+launcher (:mod:`zen_core.testing.launcher`) that has the preloader fork ``python -m zen_core.cli ARGS``
+on the launcher's own stdin, stdout and stderr, with its environment and working directory. The server is
+the real one (same code, same pipes, same HTTP socket); only the imports were done before the fork.
+
+What differs from a fresh process, so tests that look at the process itself ask for a fresh one
+(``@pytest.mark.zen_fresh_process``): the pid a test holds is the launcher's, not the server's, and the
+server's ``/proc/<pid>/cmdline`` and ``environ`` are the preloader's. ``ZEN_TEST_PRELOAD=0`` turns the
+preloader off for a whole run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import importlib
+import json
+import os
+import runpy
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+LAUNCHER = Path(__file__).with_name("launcher.py")
+#: What ``zen serve`` imports before and while it serves (LiteLLM last: it is most of the cost).
+PRELOADED = ("zen_core", "zen_core.cli", "zen_core.server.mcp", "zen_core.server.http", "mcp.client", "redis")
+
+
+class Preloader:
+    """The preloader of this test process, started on first use and stopped at exit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self.socket_path = ""
+
+    def ensure_started(self) -> str:
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._dir = tempfile.TemporaryDirectory(prefix="zen-preload-")
+                self.socket_path = os.path.join(self._dir.name, "socket")
+                from zen_core.testing.mcp import server_env
+
+                env = server_env()
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "zen_core.testing.preload", self.socket_path],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    start_new_session=True,  # a Ctrl-C of a test run is for the tests, not for it
+                )
+                _wait_for_socket(self.socket_path, self._process)
+                atexit.register(self.stop)
+            return self.socket_path
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+                self._process.wait()
+            if self._dir is not None:
+                self._dir.cleanup()
+            self._process = self._dir = None
+
+
+_PRELOADER = Preloader()
+#: Set for a test marked ``zen_fresh_process`` (by the pytest plugin): its servers start from scratch.
+fresh_process_requested = False
+
+
+def enabled() -> bool:
+    return os.environ.get("ZEN_TEST_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def command(*args: str) -> list[str]:
+    """The argv of ``zen ARGS`` forked from the preloader (started on first use)."""
+    return [sys.executable, "-I", "-S", str(LAUNCHER), _PRELOADER.ensure_started(), *args]
+
+
+def _wait_for_socket(path: str, process: subprocess.Popen[bytes]) -> None:
+    """Until the preloader listens (it binds at once, then preloads before it accepts)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while not os.path.exists(path):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the Zen test preloader did not start")
+        time.sleep(0.01)
+
+
+# -- the preloader process -----------------------------------------------------------------------
+def serve(path: str) -> dict[str, Any]:
+    """Preload, then fork a server per request. Returns only in a forked child, with its request."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path + ".tmp")
+    listener.listen(64)
+    os.rename(path + ".tmp", path)  # launchers connect now and wait while we preload
+    for name in PRELOADED:
+        importlib.import_module(name)
+    from zen_core.llm.backend import import_litellm
+
+    import_litellm()
+    importlib.import_module("litellm.router")
+    gc.collect()
+    gc.freeze()  # the preloaded heap is never collected again: the servers' collections stay short
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, None)
+    while True:
+        for key, _ in selector.select():
+            if key.data is None:
+                conn, _ = listener.accept()
+                request, fds = _receive(conn)
+                pid = os.fork()
+                if pid == 0:  # the new server: nothing of the preloader's other servers stays open in it
+                    for other in list(selector.get_map().values()):
+                        if other.data is not None:
+                            os.close(other.fd)
+                            other.data[1].close()
+                    selector.close()
+                    listener.close()
+                    _become(request, fds, conn)
+                    return request
+                for fd in fds:
+                    os.close(fd)
+                conn.sendall(f"{pid}\n".encode())
+                pidfd = os.pidfd_open(pid)
+                selector.register(pidfd, selectors.EVENT_READ, (pid, conn))
+            else:  # a server exited: tell its launcher how
+                pid, conn = key.data
+                selector.unregister(key.fd)
+                os.close(key.fd)
+                _, status = os.waitpid(pid, 0)
+                try:
+                    conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+                except OSError:
+                    pass  # the launcher is gone
+                conn.close()
+
+
+def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+    while not data.endswith(b"\n"):
+        more = conn.recv(1 << 20)
+        if not more:
+            break
+        data += more
+    return json.loads(data), list(fds)
+
+
+def _become(request: dict[str, Any], fds: list[int], conn: socket.socket) -> None:
+    """In the child: take the launcher's stdio, environment and directory; die with the launcher."""
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    os.umask(request["umask"])
+    extra = [p for p in request["env"].get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
+    sys.path[:1] = [request["cwd"], *extra]  # as ``python -m`` started there would have it
+    importlib.invalidate_caches()
+    # the streams on the launcher's descriptors (line-buffered: output reaches the test as it is written)
+    sys.stdin = open(0, encoding="utf-8", closefd=False)
+    sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
+    launcher = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+    launcher_pid = int.from_bytes(launcher[:4], sys.byteorder)
+    conn.close()
+    threading.Thread(target=_die_with, args=(launcher_pid,), name="zen-preload-watch", daemon=True).start()
+
+
+def _die_with(pid: int) -> None:
+    """Kill this server when its launcher dies (``kill -9`` of the launcher reaches the server)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(pidfd, selectors.EVENT_READ)
+        waiting.select()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def run_server(request: dict[str, Any]) -> None:
+    """Run ``python -m zen_core.cli ARGS`` in this forked child and exit as that process would, minus the
+    interpreter's teardown of the preloaded heap (seconds of freeing what the OS frees at once)."""
+    import threading as _threading
+    import traceback
+
+    sys.argv = ["zen", *request["argv"]]
+    code: int = 0
+    try:
+        runpy.run_module("zen_core.cli", run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except KeyboardInterrupt:
+        code = -signal.SIGINT
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    _threading._shutdown()  # type: ignore[attr-defined]  # what a normal exit does: join non-daemon threads
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    if code < 0:  # an uncaught KeyboardInterrupt: Python dies of SIGINT
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code & 0xFF)
+
+
+if __name__ == "__main__":
+    run_server(serve(sys.argv[1]))
