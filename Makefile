@@ -10,8 +10,9 @@ ALL_PLUGINS := $(foreach p,$(sort $(wildcard plugins/*/pyproject.toml)),-e $(dir
 
 #: Test processes at once (pytest-xdist): at least 4, as many tests mostly wait on servers and sleeps.
 TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(max(4, os.cpu_count() or 1))")
-#: Bytecode and Hypothesis' example database live in the venv, never in the source tree.
-TEST_ENV := PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache HYPOTHESIS_STORAGE_DIRECTORY=$(abspath $(VENV))/hypothesis
+#: Nothing written into the source tree: no bytecode (installed packages have theirs already; a prefix dir
+#: would make every test process recompile LiteLLM on a fresh clone), Hypothesis' database in the venv.
+TEST_ENV := PYTHONDONTWRITEBYTECODE=1 HYPOTHESIS_STORAGE_DIRECTORY=$(abspath $(VENV))/hypothesis
 
 .PHONY: serve test bench lint install install-test docs
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import signal
 import subprocess
@@ -26,22 +25,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from zen_core.testing import preload
-
-#: Variables a spawned server inherits besides the ones a test passes (the SDK passes only a few).
-INHERITED = (
-    *("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "REDIS_SERVER"),
-    *("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE"),  # bytecode goes where the test run says
-)
-
-
-def server_env(env: Mapping[str, str] | None = None, extra_plugins: Sequence[str] = ()) -> dict[str, str]:
-    """The environment for a spawned server: a few inherited variables, then ``env``."""
-    merged = {k: os.environ[k] for k in INHERITED if k in os.environ}
-    merged.update(env or {})
-    if extra_plugins:
-        existing = [p for p in merged.get("ZEN_EXTRA_PLUGINS", "").split(",") if p]
-        merged["ZEN_EXTRA_PLUGINS"] = ",".join([*existing, *extra_plugins])
-    return merged
+from zen_core.testing.environment import server_env
 
 
 def zen_command(*args: str) -> list[str]:

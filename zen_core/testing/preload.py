@@ -31,6 +31,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from zen_core.testing.environment import server_env
+
 LAUNCHER = Path(__file__).with_name("launcher.py")
 #: What ``zen serve`` imports before and while it serves (LiteLLM last: it is most of the cost).
 PRELOADED = ("zen_core", "zen_core.cli", "zen_core.server.mcp", "zen_core.server.http", "mcp.client", "redis")
@@ -50,8 +52,6 @@ class Preloader:
             if self._process is None or self._process.poll() is not None:
                 self._dir = tempfile.TemporaryDirectory(prefix="zen-preload-")
                 self.socket_path = os.path.join(self._dir.name, "socket")
-                from zen_core.testing.mcp import server_env
-
                 env = server_env()
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "zen_core.testing.preload", self.socket_path],

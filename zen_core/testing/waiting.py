@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable
 
 
-async def wait_until(predicate: Callable[[], object], what: str, within_s: float = 20.0) -> None:
+async def wait_until(predicate: Callable[[], object], what: str, within_s: float = 60.0) -> None:
     """Poll ``predicate`` (a function, or an async one) until it is true; ``AssertionError`` naming ``what``
-    after ``within_s`` seconds."""
+    after ``within_s`` seconds (a bound for a test that fails, generous: a fresh server's first call loads
+    LiteLLM, which takes many seconds on a loaded machine)."""
     deadline = time.monotonic() + within_s
     while True:
         value = predicate()
