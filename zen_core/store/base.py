@@ -185,28 +185,19 @@ class Counters(Protocol):
 
 
 class Store(ABC):
-    """A configured backend: the thread store, the counters, and lifecycle/diagnostics."""
+    """A configured backend: its four parts, and lifecycle/diagnostics."""
 
-    #: Where the data lives, safe to show (``sqlite:/path/zen.db``, ``redis://:***@host:6379/0``).
-    description: str
-
-    @property
-    @abstractmethod
-    def threads(self) -> ThreadStore: ...
-
-    @property
-    @abstractmethod
-    def counters(self) -> Counters: ...
-
-    @property
-    @abstractmethod
-    def usage(self) -> UsageLog:
-        """Usage events of model calls, kept a week (for the ``usage`` tool and ``zen usage``)."""
-
-    @property
-    @abstractmethod
-    def jobs(self) -> JobStore:
-        """Background jobs (tool calls that outlive their request)."""
+    def __init__(
+        self, *, description: str, threads: ThreadStore, counters: Counters, usage: UsageLog, jobs: JobStore
+    ) -> None:
+        #: Where the data lives, safe to show (``sqlite:/path/zen.db``, ``redis://:***@host:6379/0``).
+        self.description = description
+        self.threads = threads
+        self.counters = counters
+        #: Usage events of model calls, kept a week (for the ``usage`` tool and ``zen usage``).
+        self.usage = usage
+        #: Background jobs (tool calls that outlive their request).
+        self.jobs = jobs
 
     @abstractmethod
     async def ping(self) -> None:

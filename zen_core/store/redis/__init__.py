@@ -14,15 +14,13 @@ down every call raises :class:`StoreUnavailable`.
 
 from __future__ import annotations
 
-from zen_core.store.base import Counters, Store, ThreadStore
-from zen_core.store.jobs import JobStore
+from zen_core.store.base import Store
 from zen_core.store.models import ConversationSettings
 from zen_core.store.redis.connection import DEFAULT_PREFIX, RedisConnection
 from zen_core.store.redis.counters import RedisCounters
 from zen_core.store.redis.jobs import RedisJobStore
 from zen_core.store.redis.threads import RedisThreadStore
 from zen_core.store.redis.usage import RedisUsageLog
-from zen_core.store.usage import UsageLog
 
 __all__ = ["DEFAULT_PREFIX", "RedisConnection", "RedisCounters", "RedisStore", "RedisThreadStore"]
 
@@ -33,27 +31,13 @@ class RedisStore(Store):
     def __init__(self, url: str, config: ConversationSettings, *, prefix: str = DEFAULT_PREFIX) -> None:
         self._conn = RedisConnection(url, prefix)
         self.url = url
-        self.description = self._conn.description
-        self._threads = RedisThreadStore(self._conn, config)
-        self._counters = RedisCounters(self._conn)
-        self._usage = RedisUsageLog(self._conn)
-        self._jobs = RedisJobStore(self._conn, config.ttl_seconds)
-
-    @property
-    def threads(self) -> ThreadStore:
-        return self._threads
-
-    @property
-    def counters(self) -> Counters:
-        return self._counters
-
-    @property
-    def usage(self) -> UsageLog:
-        return self._usage
-
-    @property
-    def jobs(self) -> JobStore:
-        return self._jobs
+        super().__init__(
+            description=self._conn.description,
+            threads=RedisThreadStore(self._conn, config),
+            counters=RedisCounters(self._conn),
+            usage=RedisUsageLog(self._conn),
+            jobs=RedisJobStore(self._conn, config.ttl_seconds),
+        )
 
     async def ping(self) -> None:
         with self._conn.guard():

@@ -10,15 +10,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from zen_core.store.base import Counters, Store, ThreadStore
-from zen_core.store.jobs import JobStore
+from zen_core.store.base import Store
 from zen_core.store.models import ConversationSettings
 from zen_core.store.sqlite.counters import SQLiteCounters
 from zen_core.store.sqlite.database import DB_FILENAME, SQLiteDatabase, use_wal, write_txn
 from zen_core.store.sqlite.jobs import SQLiteJobStore
 from zen_core.store.sqlite.threads import SQLiteThreadStore
 from zen_core.store.sqlite.usage import SQLiteUsageLog
-from zen_core.store.usage import UsageLog
 
 __all__ = ["DB_FILENAME", "SQLiteCounters", "SQLiteDatabase", "SQLiteStore", "SQLiteThreadStore", "use_wal"]
 
@@ -29,27 +27,13 @@ class SQLiteStore(Store):
     def __init__(self, path: Path | str, config: ConversationSettings) -> None:
         self._db = SQLiteDatabase(Path(path))
         self.path = self._db.path
-        self.description = self._db.description
-        self._threads = SQLiteThreadStore(self._db, config)
-        self._counters = SQLiteCounters(self._db)
-        self._usage = SQLiteUsageLog(self._db)
-        self._jobs = SQLiteJobStore(self._db, config.ttl_seconds)
-
-    @property
-    def threads(self) -> ThreadStore:
-        return self._threads
-
-    @property
-    def counters(self) -> Counters:
-        return self._counters
-
-    @property
-    def usage(self) -> UsageLog:
-        return self._usage
-
-    @property
-    def jobs(self) -> JobStore:
-        return self._jobs
+        super().__init__(
+            description=self._db.description,
+            threads=SQLiteThreadStore(self._db, config),
+            counters=SQLiteCounters(self._db),
+            usage=SQLiteUsageLog(self._db),
+            jobs=SQLiteJobStore(self._db, config.ttl_seconds),
+        )
 
     async def ping(self) -> None:
         def _check_writable(conn: sqlite3.Connection) -> None:
