@@ -43,7 +43,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
 	$(BIN)/mypy || status=1; \
-	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || status=1; \
+	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS) || status=1; \
 	stray=$$(find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .hypothesis \) -print); \
 	if [ -n "$$stray" ]; then echo "tests wrote into the source tree:"; echo "$$stray"; status=1; fi; \
 	exit $$status

@@ -388,10 +388,12 @@ async def run(report: Report, *, quick: bool = False) -> None:
             await _fill(client, tool, done + half, done + 2 * half)
             at_end = rss_mb(pid)
             total = done + 2 * half
-        # the same with one server process per core (zen serve --http --workers N)
-        workers = max(2, os.cpu_count() or 1)
-        async with _http(env, ("--workers", str(workers))) as (_, client):
-            await concurrency(report, client, tool, router, sizes.concurrency, workers)
+        # the same with one server process per core (zen serve --http --workers N); not in a quick run, whose
+        # figures mean nothing: it would only start three more LiteLLMs
+        if not quick:
+            workers = max(2, os.cpu_count() or 1)
+            async with _http(env, ("--workers", str(workers))) as (_, client):
+                await concurrency(report, client, tool, router, sizes.concurrency, workers)
         report("memory.rss_started", started_rss, "MiB", None, "", "")
         report("memory.rss_idle_after_tools_list", idle, "MiB", lite_idle, "LiteLLM + Router alone", "")
         report("memory.rss_after_first_call", first, "MiB", lite_first, "LiteLLM alone after 1 call", "")

@@ -16,6 +16,8 @@ preloader off for a whole run.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import gc
 import importlib
 import json
@@ -39,39 +41,35 @@ PRELOADED = ("zen_core", "zen_core.cli", "zen_core.server.mcp", "zen_core.server
 
 
 class Preloader:
-    """The preloader of this test process, started on first use and stopped at exit."""
+    """The preloader of this test run: one per pytest process, or one for all of a run's pytest-xdist
+    workers (they share ``PYTEST_XDIST_TESTRUNUID``). Started on first use; it exits by itself once the
+    process it serves (that pytest process, or xdist's controller) is gone."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._dir: tempfile.TemporaryDirectory[str] | None = None
         self.socket_path = ""
 
     def ensure_started(self) -> str:
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._dir = tempfile.TemporaryDirectory(prefix="zen-preload-")
-                self.socket_path = os.path.join(self._dir.name, "socket")
-                env = server_env()
-                self._process = subprocess.Popen(
-                    [sys.executable, "-m", "zen_core.testing.preload", self.socket_path],
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    start_new_session=True,  # a Ctrl-C of a test run is for the tests, not for it
-                )
-                _wait_for_socket(self.socket_path, self._process)
-                atexit.register(self.stop)
+            if not self.socket_path:
+                run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+                owner = os.getppid() if run else os.getpid()
+                directory = Path(tempfile.gettempdir()) / f"zen-preload-{run or os.getpid()}"
+                directory.mkdir(mode=0o700, exist_ok=True)
+                path = str(directory / "socket")
+                with open(directory / "lock", "w") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)  # one worker starts it; the others find it
+                    if not os.path.exists(path):
+                        process = subprocess.Popen(
+                            [sys.executable, "-m", "zen_core.testing.preload", path, str(owner)],
+                            env=server_env(),
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            start_new_session=True,  # a Ctrl-C of a test run is for the tests, not for it
+                        )
+                        _wait_for_socket(path, process)
+                self.socket_path = path
             return self.socket_path
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                self._process.kill()
-                self._process.wait()
-            if self._dir is not None:
-                self._dir.cleanup()
-            self._process = self._dir = None
 
 
 _PRELOADER = Preloader()
@@ -100,8 +98,9 @@ def _wait_for_socket(path: str, process: subprocess.Popen[bytes]) -> None:
 
 
 # -- the preloader process -----------------------------------------------------------------------
-def serve(path: str) -> dict[str, Any]:
-    """Preload, then fork a server per request. Returns only in a forked child, with its request."""
+def serve(path: str, owner: int) -> dict[str, Any]:
+    """Preload, then fork a server per request until ``owner`` exits. Returns only in a forked child, with
+    its request."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".tmp")
     listener.listen(64)
@@ -116,8 +115,12 @@ def serve(path: str) -> dict[str, Any]:
     gc.freeze()  # the preloaded heap is never collected again: the servers' collections stay short
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, None)
+    selector.register(_pidfd(owner), selectors.EVENT_READ, "owner")
     while True:
         for key, _ in selector.select():
+            if key.data == "owner":  # the test run is over
+                _remove(Path(path))
+                os._exit(0)
             if key.data is None:
                 conn, _ = listener.accept()
                 request, fds = _receive(conn)
@@ -126,6 +129,7 @@ def serve(path: str) -> dict[str, Any]:
                     for other in list(selector.get_map().values()):
                         if other.data is not None:
                             os.close(other.fd)
+                        if isinstance(other.data, tuple):
                             other.data[1].close()
                     selector.close()
                     listener.close()
@@ -146,6 +150,22 @@ def serve(path: str) -> dict[str, Any]:
                 except OSError:
                     pass  # the launcher is gone
                 conn.close()
+
+
+def _pidfd(pid: int) -> int:
+    try:
+        return os.pidfd_open(pid)
+    except ProcessLookupError:  # already gone: a descriptor that is readable at once
+        read, write = os.pipe()
+        os.close(write)
+        return read
+
+
+def _remove(socket_path: Path) -> None:
+    for leftover in (socket_path, socket_path.with_name("lock")):
+        leftover.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        socket_path.parent.rmdir()
 
 
 def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
@@ -228,4 +248,4 @@ def run_server(request: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    run_server(serve(sys.argv[1]))
+    run_server(serve(sys.argv[1], int(sys.argv[2])))
