@@ -27,6 +27,8 @@ def run(*args: str, plugins: str = "", models_yaml: str | None = None) -> str:
             "PATH": os.environ.get("PATH", ""),
             # A worktree's own code ahead of the venv's editable install (unset: the installed code).
             **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
+            # where the test run wants bytecode (none in the source tree)
+            **{k: os.environ[k] for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX") if k in os.environ},
             "HOME": tmp,
             "COLUMNS": "100",
             "NO_COLOR": "1",
