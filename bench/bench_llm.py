@@ -11,6 +11,7 @@ alternating rounds) — within 1.2x; and how many requests 10 identical concurre
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -76,21 +77,22 @@ async def _per_call(report: Report, llm: LLMService, router: Any, base_url: str)
 
 
 async def _concurrent(report: Report, llm: LLMService, router: Any) -> None:
+    n = 20 if os.environ.get("ZEN_BENCH_QUICK") else 100  # a quick run on a loaded test machine: fewer
     zen: list[float] = []
     ref: list[float] = []
     for round_ in range(3):
         began = time.perf_counter()
-        await asyncio.gather(*(router.acompletion(model="slow", messages=_msgs(f"r{round_}.{i}")) for i in range(100)))
+        await asyncio.gather(*(router.acompletion(model="slow", messages=_msgs(f"r{round_}.{i}")) for i in range(n)))
         ref.append((time.perf_counter() - began) * 1000)
         began = time.perf_counter()
-        await asyncio.gather(*(llm.complete("slow", _msgs(f"c{round_}.{i}"), cache=False) for i in range(100)))
+        await asyncio.gather(*(llm.complete("slow", _msgs(f"c{round_}.{i}"), cache=False) for i in range(n)))
         zen.append((time.perf_counter() - began) * 1000)
     report(
-        "llm.concurrent100.complete_wall",
+        f"llm.concurrent{n}.complete_wall",
         statistics.median(zen),
         "ms",
         statistics.median(ref),
-        "100 concurrent bare Router calls, median of 3",
+        f"{n} concurrent bare Router calls, median of 3",
         "<= 1.2x reference",
     )
 

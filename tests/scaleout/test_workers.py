@@ -25,10 +25,10 @@ pytestmark = [pytest.mark.zen_plugins("zen-tool-chat"), pytest.mark.zen_fresh_pr
 
 @pytest.fixture
 def models(fake_llm: FakeLLM, zen_config: ZenConfig) -> dict[str, str]:
-    """The fake models behind ``plain`` (answers "noted"), ``slow`` (takes 1.5 s) and ``echo`` (answers
+    """The fake models behind ``plain`` (answers "noted"), ``slow`` (takes 5 s) and ``echo`` (answers
     with the messages it was sent), by Zen name."""
     name = fake_llm.model("pool", text="noted")
-    slow = fake_llm.model("slow", text="slow answer", latency_s=1.5)
+    slow = fake_llm.model("slow", text="slow answer", latency_s=5)  # in flight for sure when SIGTERM comes
     echo = fake_llm.model("echo", echo=True)
     zen_config.write(
         "models.yaml",
@@ -202,7 +202,7 @@ async def test_sigterm_drains_calls_in_flight_on_every_worker(
 
     calls = [asyncio.create_task(slow_call(i)) for i in range(6)]
     # within_s: a fresh pool's workers first import LiteLLM, slow on a busy machine (a safety net only)
-    await wait_until(lambda: fake_llm.calls(models["slow"]) == 6, "every call waits on the model (1.5 s)", within_s=60)
+    await wait_until(lambda: fake_llm.calls(models["slow"]) == 6, "every call waits on the model (5 s)", within_s=60)
     assert not any(c.done() for c in calls)
     pool.process.send_signal(signal.SIGTERM)
     results = await asyncio.gather(*calls)
