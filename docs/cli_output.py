@@ -88,7 +88,7 @@ def cost_table(cog: Any) -> None:
     for package in _packages():
         rows = [row for row in _tools(package) if row["name"] not in known]
         names = ", ".join(f"`{row['name']}`" for row in rows)
-        default = "yes" if package in SERVED_BY_DEFAULT else f"`pip install {package}`"
+        default = "yes" if package in SERVED_BY_DEFAULT else f"`.venv/bin/pip install ./plugins/{package}`"
         cog.outl(f"| {package} | {names} | {sum(r['schema_tokens'] for r in rows)} | {default} |")
     everything = _tools(",".join(_packages()))
     biggest = max(everything, key=lambda row: row["schema_tokens"])
