@@ -148,13 +148,11 @@ async def auth_middleware(call: ToolCall, call_next: CallNext) -> ToolResponse:
     """Refuse tools outside the calling key's allowlist. (Its model allowlist is applied by ``ctx.llm``,
     wherever a tool looks a model up, default model included.) ``jobs`` and ``cancel_job`` are always
     allowed: any key's call can become a job, and they show only the key's own jobs."""
-    from zen_core.calls.jobs import JOB_TOOLS
-
     caller = call.ctx.caller
-    tools = caller.allowed_tools
-    if caller.key_name is not None and tools is not None and call.tool.name not in (*tools, *JOB_TOOLS):
+    if not caller.may_call(call.tool.name):
         _refused("forbidden_tool").inc()
         log.warning("key %s refused tool %s (trace %s)", caller.key_name, call.tool.name, call.ctx.trace_id)
+        tools = caller.allowed_tools or ()
         raise ToolError(
             f"API key '{caller.key_name}' is not allowed to call tool '{call.tool.name}'. "
             f"Allowed tools for this key: {', '.join(tools) or 'none'}.",

@@ -22,6 +22,10 @@ from zen_core.store.jobs import JobsView
 from zen_core.store.usage import UsageView
 from zen_core.store.view import Threads
 
+#: The tools of jobs: every API key may call them whatever its tool allowlist (a key's call can become a job),
+#: and they show only the key's own jobs.
+JOB_TOOLS: frozenset[str] = frozenset({"jobs", "cancel_job"})
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -42,6 +46,13 @@ class Caller:
     def is_local(self) -> bool:
         """True for the local user's own process (stdio or ``zen call``), False over HTTP."""
         return self.transport != "http"
+
+    def may_call(self, tool: str) -> bool:
+        """Whether the key's tool allowlist admits ``tool`` (the :data:`JOB_TOOLS` always; no key: every tool).
+        The one rule for both ``tools/list`` and the call itself."""
+        if self.key_name is None or self.allowed_tools is None:
+            return True
+        return tool in self.allowed_tools or tool in JOB_TOOLS
 
 
 @dataclass(frozen=True)

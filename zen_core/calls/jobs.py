@@ -31,9 +31,6 @@ Finisher = Callable[[ToolResponse], Awaitable[ToolResponse]]
 #: How often a running job's progress is written at most, and how often it looks for a cancel request.
 WRITE_INTERVAL_S = 1.0
 CANCEL_POLL_S = 1.0
-#: The tools of jobs: every API key may call them whatever its tool allowlist (a key's call can become a job),
-#: and they show only the key's own jobs.
-JOB_TOOLS: frozenset[str] = frozenset({"jobs", "cancel_job"})
 #: Heartbeats per ``stale_after_s``: a job is lost only after this many writes in a row were missed.
 HEARTBEATS_PER_STALE = 3
 

@@ -12,7 +12,6 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from zen_core.calls.confirm import CONFIRM_SCHEMA, Ask, InputRequired
 from zen_core.calls.context import Caller
-from zen_core.calls.jobs import JOB_TOOLS
 from zen_core.calls.tool import Tool, ToolResponse
 from zen_core.errors import ToolError
 from zen_core.plugin.host import ZenHost
@@ -77,11 +76,7 @@ def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[Caller, dict[str
 def _callable_by(caller: Caller, tools: list[types.Tool]) -> list[types.Tool]:
     """The tools ``caller``'s API key may call (its tool allowlist, and the job tools every key may use):
     an agent is not offered tools it would only be refused."""
-    allowed = caller.allowed_tools
-    if caller.key_name is None or allowed is None:
-        return tools
-    keep = {*allowed, *JOB_TOOLS}
-    return [tool for tool in tools if tool.name in keep]
+    return [tool for tool in tools if caller.may_call(tool.name)]
 
 
 #: The key of Zen's yes/no question in a 2026-07-28 ``InputRequiredResult`` (and of its answer on the retry).
