@@ -1,11 +1,12 @@
 """Spawn test servers in milliseconds: fork them from one Zen that has already imported LiteLLM.
 
 Every ``zen serve`` a test starts imports LiteLLM (~7 s of CPU here); a suite that starts a few hundred
-servers spends most of its time doing that. The *preloader* is one process per test process that imports
-everything ``zen serve`` does and then waits on a Unix socket. :func:`command` returns the argv of a
-launcher (:mod:`zen_core.testing.launcher`) that has the preloader fork ``python -m zen_core.cli ARGS``
-on the launcher's own stdin, stdout and stderr, with its environment and working directory. The server is
-the real one (same code, same pipes, same HTTP socket); only the imports were done before the fork.
+servers spends most of its time doing that. The *preloader* is one process per test run (shared by the
+run's pytest-xdist workers) that imports everything ``zen serve`` does and then waits on a Unix socket.
+:func:`command` returns the argv of a launcher (:mod:`zen_core.testing.launcher`) that has the preloader
+fork ``python -m zen_core.cli ARGS`` on the launcher's own stdin, stdout and stderr, with its environment
+and working directory. The server is the real one (same code, same pipes, same HTTP socket); only the
+imports were done before the fork.
 
 What differs from a fresh process, so tests that look at the process itself ask for a fresh one
 (``@pytest.mark.zen_fresh_process``): the pid a test holds is the launcher's, not the server's, and the
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +90,6 @@ def command(*args: str) -> list[str]:
 
 def _wait_for_socket(path: str, process: subprocess.Popen[bytes]) -> None:
     """Until the preloader listens (it binds at once, then preloads before it accepts)."""
-    import time
-
     deadline = time.monotonic() + 30
     while not os.path.exists(path):
         if process.poll() is not None or time.monotonic() > deadline:
