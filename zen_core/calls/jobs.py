@@ -74,7 +74,7 @@ class JobRunner:
         self,
         call: asyncio.Task[ToolResponse],
         ctx: ToolContext,
-        finish: Callable[[ToolResponse], Awaitable[ToolResponse]],
+        finish: Finisher,
         *,
         because: str,
     ) -> ToolResponse:
