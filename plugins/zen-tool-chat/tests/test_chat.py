@@ -223,7 +223,10 @@ async def test_streaming_sends_partial_text_as_progress(chat_server: ChatServer)
     streamed = tool_progress(updates, "chat")
     assert len(streamed) >= 2
     *partial, final = streamed
-    assert final == (len(answer), len(answer), "answer complete")
+    # the final report is the answer's length, nudged up by 0.001 per heartbeat that went out at that same value
+    # (progress must keep increasing; see zen_core.calls.progress)
+    assert final[1:] == (len(answer), "answer complete")
+    assert len(answer) <= final[0] < len(answer) + 0.01
     assert all(message and message in answer for _, _, message in partial)
 
 
