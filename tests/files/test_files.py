@@ -306,3 +306,22 @@ def test_fit_never_exceeds_budget_and_accounts_for_every_file(
     ctx = fit_files(paths, budget_tokens=budget, count_tokens=words)
     assert words(ctx.text) <= ctx.tokens <= budget
     assert sorted(ctx.included + [e.path for e in ctx.excluded]) == sorted(str(p) for p in paths)
+
+
+def test_a_callers_file_rules_are_worked_out_once_and_only_when_used(root: Path) -> None:
+    """Working the rules out costs file-system calls (realpath of every never-readable path); most tool
+    calls read no file, so ``ctx.files`` defers it to first use."""
+    from zen_core.context.access import Files
+    from zen_core.context.policy import FilePolicy
+
+    worked_out: list[FilePolicy] = []
+
+    def rules() -> FilePolicy:
+        worked_out.append(FilePolicy(roots=(root,)))
+        return worked_out[-1]
+
+    files = Files(rules)
+    assert worked_out == []
+    assert files.enabled and files.roots == (root,)
+    assert files.resolve([str(root / "nothing-here.txt")]).refused
+    assert len(worked_out) == 1

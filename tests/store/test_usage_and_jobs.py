@@ -30,10 +30,29 @@ async def test_usage_events_are_shared_and_scoped_by_owner(make_store: StoreFact
             call("n", None, now, latency_ms=50),
         ]
     )
+    await writer.usage.flush()  # written in batches (see the next test)
     assert [e.owner for e in await reader.usage.since(now - 10)] == ["alice", "bob", None]
     assert [e.owner for e in await reader.usage.since(now - 10, owner="alice")] == ["alice"]
     assert [e.owner for e in await reader.usage.since(now - 10, owner=None)] == [None]
     assert [e.model for e in await reader.usage.since(now - 0.5, owner=ANYONE)] == ["n"]
+
+
+async def test_usage_is_written_in_batches_that_other_instances_soon_see(make_store: StoreFactory) -> None:
+    writer, reader = await make_store(), await make_store()
+    writer.usage.flush_after_s = 2.0
+    now = time.time()
+    await writer.usage.append([call("m", "alice", now)])  # no store round trip on the call's path ...
+    assert await reader.usage.since(now - 10) == []
+    assert [e.owner for e in await writer.usage.since(now - 10)] == ["alice"]  # ... its own reads see it
+    await writer.usage.append([call("m", "bob", now)])
+    started = time.monotonic()
+    while not [e for e in await reader.usage.since(now - 10) if e.owner == "bob"]:
+        assert time.monotonic() - started < 10, "another instance never saw the event"
+        await asyncio.sleep(0.05)
+    assert time.monotonic() - started >= writer.usage.flush_after_s * 0.5  # batched, not written at once
+    await writer.usage.append([call("m", "carol", now)])
+    await writer.aclose()  # closing writes what is pending
+    assert [e.owner for e in await reader.usage.since(now - 10)] == ["alice", "bob", "carol"]
 
 
 def test_usage_report_counts_per_model_and_key_today_and_this_week() -> None:

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -148,7 +149,6 @@ class Dispatcher:
         self.max_arguments_bytes = int(services.settings.get("server.max_arguments_bytes", 1_000_000))
         self._chain = build_chain(middleware, self._invoke)
         #: Usage writes still under way (kept so they are not garbage-collected; see :meth:`flush`).
-        self._writes: set[asyncio.Task[None]] = set()
         #: A running job not written for this long reads ``lost`` (its instance stopped; ``jobs.stale_after_s``).
         self.stale_after_s = float(services.settings.get("jobs.stale_after_s", STALE_AFTER_S))
         if self.stale_after_s < MIN_STALE_AFTER_S:
@@ -185,8 +185,11 @@ class Dispatcher:
             record=usage.append,
             in_flight=tracker.in_flight,
         )
-        policy = file_policy(
-            services.settings, transport="stdio" if caller.is_local else "http", key_roots=caller.file_roots
+        policy = partial(
+            file_policy,
+            services.settings,
+            transport="stdio" if caller.is_local else "http",
+            key_roots=caller.file_roots,
         )
         prompts = services.settings.get(f"prompts.{name}", {})
         return ToolContext(
@@ -292,30 +295,23 @@ class Dispatcher:
     async def _finish(self, ctx: ToolContext, response: ToolResponse) -> ToolResponse:
         response.request_id = ctx.request_id
         response.metadata.setdefault("trace_id", ctx.trace_id)
-        self._keep_usage(ctx)
+        await self._keep_usage(ctx)
         return response
 
-    def _keep_usage(self, ctx: ToolContext) -> None:
-        """Store the call's usage events for the ``usage`` report, without making the caller wait."""
+    async def _keep_usage(self, ctx: ToolContext) -> None:
+        """Hand the call's usage events to the store's usage log (buffered: no store round trip here)."""
         events = usage_events(ctx)
         if not events:
             return
-
-        async def write() -> None:
-            try:
-                await self.services.usage.append(events)
-            except Exception as exc:  # the answer is delivered; a lost usage event is only logged
-                log.warning("usage of %s (trace %s) not stored: %s", ctx.tool_name, ctx.trace_id, exc)
-
-        task = asyncio.create_task(write())
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+        try:
+            await self.services.usage.append(events)
+        except Exception as exc:  # the answer is delivered; a lost usage event is only logged
+            log.warning("usage of %s (trace %s) not stored: %s", ctx.tool_name, ctx.trace_id, exc)
 
     async def aclose(self) -> None:
-        """Before the process stops: interrupt the jobs still running (recorded so), finish usage writes."""
+        """Before the process stops: interrupt the jobs still running (recorded so). Their usage is
+        written when the store closes."""
         await self.jobs.aclose()
-        if self._writes:
-            await asyncio.gather(*list(self._writes), return_exceptions=True)
 
     async def _invoke(self, call: ToolCall) -> ToolResponse:
         """The innermost step: validate the (possibly rewritten) arguments and execute.

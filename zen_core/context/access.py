@@ -7,7 +7,7 @@ roots, Zen's never-readable files, secrets (by name and by content), binaries, s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from zen_core.context.files import FileContext, ResolvedPaths, fit_files, resolve_paths
@@ -19,6 +19,9 @@ from zen_core.errors import ToolError
 from zen_core.llm.bound import Model
 from zen_core.store.models import Thread
 
+#: The rules passed on when a call reads no file, image or conversation (none of them is consulted).
+NOTHING_TO_READ = FilePolicy(roots=(), off_reason="nothing is read")
+
 #: Longest prompt prepared on the event loop when nothing else is read (counting it takes well under 1 ms).
 INLINE_PROMPT_CHARS = 8_000
 
@@ -26,8 +29,16 @@ INLINE_PROMPT_CHARS = 8_000
 class Files:
     """``ctx.files``: read files and images under the caller's rules; build a model's context."""
 
-    def __init__(self, policy: FilePolicy) -> None:
-        self.policy = policy
+    def __init__(self, policy: FilePolicy | Callable[[], FilePolicy]) -> None:
+        self._policy = policy
+
+    @property
+    def policy(self) -> FilePolicy:
+        """The caller's rules, worked out on first use (resolving them costs file-system calls; most calls
+        read no file)."""
+        if not isinstance(self._policy, FilePolicy):
+            self._policy = self._policy()
+        return self._policy
 
     @property
     def enabled(self) -> bool:
@@ -81,11 +92,14 @@ class Files:
         context window, then ``prompt``; with the report of what was left out (see
         :mod:`zen_core.context.gather`). Runs in a worker thread unless there is nothing to read."""
         group = [models] if isinstance(models, Model) else list(models)
-        light = not files and not images and thread is None and len(prompt) + len(system) <= INLINE_PROMPT_CHARS
+        reads = bool(files or images or (thread is not None and thread.turns))
+        light = not reads and len(prompt) + len(system) <= INLINE_PROMPT_CHARS
+        # with nothing to read, no rule is consulted: skip working them out
+        policy = self.policy if reads else NOTHING_TO_READ
 
         def build() -> PromptContext:
             return gather(
-                self.policy,
+                policy,
                 models=group,
                 prompt=prompt,
                 system=system,

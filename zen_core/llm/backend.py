@@ -102,6 +102,8 @@ class Backend:
 
     def fallbacks(self, cfg: ModelConfig) -> list[str]:
         """The usable fallbacks of ``cfg``, by name, in order."""
+        if not cfg.fallbacks:
+            return []
         usable = {m.name for m in self.models.available()}
         names = [self.models.resolve(f).name for f in cfg.fallbacks]
         return [n for n in names if n in usable]
@@ -139,7 +141,12 @@ class Backend:
                 model_list += deployments
             if not cfg.deployments and not self.fallbacks(cfg):
                 # no retries below Zen's (the OpenAI client alone would retry twice), as the Router is set up
-                self._direct[cfg.name] = {**deployments[-1]["litellm_params"], "max_retries": 0, "num_retries": 0}
+                direct = {**deployments[-1]["litellm_params"], "max_retries": 0, "num_retries": 0}
+                if cfg.input_cost_per_token is None and cfg.output_cost_per_token is None:
+                    # No price: Zen reports it unknown itself (a reported cost of 0 is not used), and LiteLLM,
+                    # told 0, no longer searches its whole model map on every call to price the answer.
+                    direct.update(input_cost_per_token=0.0, output_cost_per_token=0.0)
+                self._direct[cfg.name] = direct
         if not model_list:
             return None
         fallbacks = [{cfg.name: self.fallbacks(cfg)} for cfg in usable]

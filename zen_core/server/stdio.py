@@ -1,19 +1,17 @@
 """Serve MCP over stdin/stdout (what agents spawn). stdout carries protocol messages only.
 
-Ctrl-C (SIGINT) and SIGTERM stop the server at once, with exit code 0. The SDK reads stdin in an
-AnyIO worker thread, which a stopping server has to wait for: Ctrl-C did nothing until the next line
-of input arrived. Here a daemon thread reads the client's messages, so a stop never waits on it.
+Ctrl-C (SIGINT) and SIGTERM stop the server at once, with exit code 0; answers already given still
+reach the client. The client's messages move through :mod:`zen_core.server.stdio_streams` (one daemon
+thread per direction), so a stop never waits on a blocked read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import os
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,67 +20,12 @@ from mcp.server.stdio import stdio_server
 
 from zen_core.plugin.host import ZenHost
 from zen_core.server.mcp import ZenMCPServer
+from zen_core.server.stdio_streams import StdinLines, StdoutLines, claimed_stdio
 from zen_core.services import settle_heap
 from zen_core.version import __version__
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 BANNER = f"Zen {__version__} speaks MCP on stdio, for your agent to start it (see docs/install.md). Ctrl-C stops it."
-
-
-class StdinLines:
-    """The lines on file descriptor ``fd``, read by a daemon thread (``async for line in ...``)."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._loop = asyncio.get_running_loop()
-        self._lines: asyncio.Queue[str | None] = asyncio.Queue(maxsize=16)  # backpressure for the reader
-        threading.Thread(target=self._read, name="zen-stdin", daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            with open(self._fd, "rb", closefd=False) as stream:  # closefd=False: see claimed_stdin()
-                for raw in stream:
-                    if not self._put(raw.decode("utf-8", errors="replace")):
-                        return
-        except (OSError, ValueError):
-            pass
-        self._put(None)
-
-    def _put(self, line: str | None) -> bool:
-        """Hand ``line`` to the event loop, waiting while the queue is full; ``False`` once it is gone."""
-        try:
-            asyncio.run_coroutine_threadsafe(self._lines.put(line), self._loop).result()
-        except (RuntimeError, asyncio.CancelledError, concurrent.futures.CancelledError):  # the server stopped
-            return False
-        return True
-
-    def __aiter__(self) -> StdinLines:
-        return self
-
-    async def __anext__(self) -> str:
-        line = await self._lines.get()
-        if line is None:
-            raise StopAsyncIteration
-        return line
-
-
-@contextlib.contextmanager
-def claimed_stdin() -> Iterator[int]:
-    """A private duplicate of fd 0 for the client's messages, while fd 0 reads the null device.
-
-    Child processes of tools then read EOF instead of the client's bytes (as the SDK arranges for the
-    stdin it reads itself). The duplicate is never closed: the reader thread may still block on it.
-    """
-    private = os.dup(0)
-    null = os.open(os.devnull, os.O_RDONLY)
-    try:
-        os.dup2(null, 0)
-    finally:
-        os.close(null)
-    try:
-        yield private
-    finally:
-        os.dup2(private, 0)
 
 
 @contextlib.contextmanager
@@ -114,12 +57,17 @@ async def serve_stdio(host: ZenHost) -> None:
     zen = ZenMCPServer(host)
     in_terminal = os.isatty(0)
     try:
-        with anyio.CancelScope() as scope, stop_on_signals(scope), claimed_stdin() as fd:
+        with anyio.CancelScope() as scope, stop_on_signals(scope), claimed_stdio() as fds:
             if in_terminal:  # a person started it by hand: say what it is and how to leave
                 print(BANNER, file=sys.stderr, flush=True)
-            stdin: Any = StdinLines(fd)
-            async with stdio_server(stdin=stdin) as (read_stream, write_stream):
-                await zen.server.run(read_stream, write_stream, zen.server.create_initialization_options())
+            stdin: Any = StdinLines(fds[0])
+            stdout: Any = StdoutLines(fds[1])
+            try:
+                async with stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream):
+                    await zen.server.run(read_stream, write_stream, zen.server.create_initialization_options())
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await stdout.aclose()  # answers already given reach the client
     finally:
         with anyio.CancelScope(shield=True):
             await zen.aclose()

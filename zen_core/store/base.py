@@ -11,10 +11,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from zen_core.errors import ToolError
 from zen_core.store.owner import ANYONE, Owner
+from zen_core.store.usage import BufferedUsageLog, UsageLog
 
 if TYPE_CHECKING:
     from zen_core.store.jobs import JobStore
-    from zen_core.store.usage import UsageLog
 from zen_core.store.models import ConversationSettings, Thread, ThreadSummary, Turn, from_epoch, new_thread_id
 
 RESTART_HINT = (
@@ -194,8 +194,9 @@ class Store(ABC):
         self.description = description
         self.threads = threads
         self.counters = counters
-        #: Usage events of model calls, kept a week (for the ``usage`` tool and ``zen usage``).
-        self.usage = usage
+        #: Usage events of model calls, kept a week (for the ``usage`` tool and ``zen usage``), written
+        #: in batches (see :class:`~zen_core.store.usage.BufferedUsageLog`).
+        self.usage = BufferedUsageLog(usage)
         #: Background jobs (tool calls that outlive their request).
         self.jobs = jobs
 
@@ -203,6 +204,12 @@ class Store(ABC):
     async def ping(self) -> None:
         """Check the backend is usable; :class:`StoreUnavailable` when it is not."""
 
-    @abstractmethod
     async def aclose(self) -> None:
-        """Release connections and threads. The store must not be used afterwards."""
+        """Write what is pending, then release connections and threads. The store must not be used
+        afterwards."""
+        await self.usage.flush()
+        await self._close()
+
+    @abstractmethod
+    async def _close(self) -> None:
+        """Release the backend's connections and threads."""

@@ -4,6 +4,8 @@ error rate and agreement with the consensus majority, per model and per key, tod
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import statistics
 import time
@@ -15,6 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from zen_core.store.owner import ANYONE, Owner
+
+log = logging.getLogger("zen.store")
 
 #: How long events are kept: the 7-day report plus a day of slack.
 USAGE_RETENTION_S = 8 * 86400.0
@@ -50,6 +54,54 @@ class UsageLog(ABC):
     @abstractmethod
     async def since(self, ts: float, *, owner: Owner = ANYONE) -> list[UsageEvent]:
         """Events at or after epoch ``ts`` of ``owner`` (everyone's with :data:`ANYONE`), oldest first."""
+
+
+class BufferedUsageLog(UsageLog):
+    """``inner`` written in batches: appending costs a model call no store round trip (a SQLite worker
+    thread or Redis) on its way back to the client.
+
+    Events are written ``flush_after_s`` after the first one pending, or at once past ``max_pending``;
+    reads through this log, and closing the store, write them first. Another instance sees an event
+    within ``flush_after_s``. A failed write is logged and its events dropped: usage never fails a call.
+    """
+
+    def __init__(self, inner: UsageLog, *, flush_after_s: float = 0.5, max_pending: int = 500) -> None:
+        self.inner = inner
+        self.flush_after_s = flush_after_s
+        self.max_pending = max_pending
+        self._pending: list[UsageEvent] = []
+        self._timer: asyncio.Task[None] | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def append(self, events: Sequence[UsageEvent]) -> None:
+        self._pending.extend(events)
+        if len(self._pending) >= self.max_pending:
+            await self.flush()
+        elif self._pending and self._timer is None:
+            self._timer = asyncio.create_task(self._flush_soon())
+
+    async def since(self, ts: float, *, owner: Owner = ANYONE) -> list[UsageEvent]:
+        await self.flush()
+        return await self.inner.since(ts, owner=owner)
+
+    async def flush(self) -> None:
+        """Write the pending events now (in order, one batch at a time)."""
+        timer, self._timer = self._timer, None
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                await self.inner.append(batch)
+            except Exception as exc:  # the answers went out; lost usage events are only logged
+                log.warning("%d usage event(s) not stored: %s", len(batch), exc)
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.flush_after_s)
+        await self.flush()
 
 
 def start_of_today(now: float | None = None) -> float:

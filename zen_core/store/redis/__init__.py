@@ -43,5 +43,5 @@ class RedisStore(Store):
         with self._conn.guard():
             await self._conn.client.ping()
 
-    async def aclose(self) -> None:
+    async def _close(self) -> None:
         await self._conn.aclose()

@@ -42,5 +42,5 @@ class SQLiteStore(Store):
 
         await self._db.run(_check_writable)
 
-    async def aclose(self) -> None:
+    async def _close(self) -> None:
         await self._db.aclose()
