@@ -90,6 +90,7 @@ class Backend:
         self.by_deployment: dict[str, ModelConfig] = {}
         #: LiteLLM parameters of the models called without the Router.
         self._direct: dict[str, dict[str, Any]] = {}
+        self._priced: dict[str, dict[str, Any]] = {}
 
     def load(self) -> None:
         """Import LiteLLM, fill model info and build the Router (if a model needs one). Blocking; not
@@ -147,6 +148,10 @@ class Backend:
                     # told 0, no longer searches its whole model map on every call to price the answer.
                     direct.update(input_cost_per_token=0.0, output_cost_per_token=0.0)
                 self._direct[cfg.name] = direct
+                self._priced[cfg.name] = {
+                    "input_cost_per_token": direct.get("input_cost_per_token", 0.0),
+                    "output_cost_per_token": direct.get("output_cost_per_token", 0.0),
+                }
         if not model_list:
             return None
         fallbacks = [{cfg.name: self.fallbacks(cfg)} for cfg in usable]
@@ -168,7 +173,8 @@ class Backend:
             if not fallbacks:
                 kwargs["disable_fallbacks"] = True
             return self.router.acompletion(model=cfg.name, **kwargs)  # type: ignore[no-any-return]
-        return self.litellm.acompletion(**{**direct, **kwargs})  # type: ignore[no-any-return]
+        metadata = {**(kwargs.pop("metadata", None) or {}), "model_info": self._priced[cfg.name]}
+        return self.litellm.acompletion(**{**direct, **kwargs, "metadata": metadata})  # type: ignore[no-any-return]
 
     def count_tokens(self, cfg: ModelConfig, text: str | list[dict[str, Any]]) -> int:
         """Tokens in ``text`` (a string or chat messages) by ``cfg``'s tokenizer."""

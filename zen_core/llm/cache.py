@@ -87,38 +87,51 @@ def request_key(*parts: Any) -> str:
 class Coalescer(Generic[T]):
     """Run one call per key at a time; concurrent callers with the same key share its result.
 
-    The shared call is cancelled only when every caller waiting on it has been cancelled.
+    The first caller makes the call in its own task (no task hop between the provider's answer and the
+    caller, where other work would get to run first); the others wait for its result. A first caller
+    that is cancelled cancels its call: one of those waiting then makes it.
     """
 
     def __init__(self) -> None:
-        self._inflight: dict[str, tuple[asyncio.Future[T], list[int]]] = {}
+        self._inflight: dict[str, asyncio.Future[T]] = {}
 
     def __len__(self) -> int:
         return len(self._inflight)
 
     async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """``(result, shared)``; ``shared`` is True when another caller's call provided the result."""
-        entry = self._inflight.get(key)
-        shared = entry is not None
-        if entry is None:
-            task: asyncio.Future[T] = asyncio.ensure_future(call())
-            entry = (task, [0])
-            self._inflight[key] = entry
-            task.add_done_callback(lambda _t, e=entry: self._forget(key, e))  # type: ignore[misc]
-        task, waiters = entry
-        waiters[0] += 1
+        while True:
+            ongoing = self._inflight.get(key)
+            if ongoing is None:
+                return await self._lead(key, call), False
+            try:
+                return await asyncio.shield(ongoing), True
+            except asyncio.CancelledError:
+                if ongoing.cancelled() and not _being_cancelled():  # the caller making it gave up, not us
+                    continue
+                raise
+
+    async def _lead(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        result: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = result
         try:
-            return await asyncio.shield(task), shared
+            value = await call()
         except asyncio.CancelledError:
-            if not task.done() and waiters[0] == 1:
-                task.cancel()
+            result.cancel()
+            raise
+        except BaseException as exc:
+            result.set_exception(exc)
+            result.exception()  # retrieved: with no one waiting, asyncio must not log it as lost
             raise
         finally:
-            waiters[0] -= 1
+            if self._inflight.get(key) is result:
+                del self._inflight[key]
+        result.set_result(value)
+        return value
 
-    def _forget(self, key: str, entry: tuple[asyncio.Future[T], list[int]]) -> None:
-        if self._inflight.get(key) is entry:
-            del self._inflight[key]
-        task = entry[0]
-        if not task.cancelled() and task.exception() is not None and entry[1][0] == 0:
-            log.debug("coalesced call failed with no waiter left: %s", task.exception())
+
+def _being_cancelled() -> bool:
+    """Whether the current task has a cancellation pending (always ``False`` before Python 3.11)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling and cancelling())

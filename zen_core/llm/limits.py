@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +25,17 @@ from zen_core.store.base import Counters
 
 log = logging.getLogger("zen.llm")
 T = TypeVar("T")
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as _timeout
+else:  # pragma: no cover - Python 3.10
+
+    @asynccontextmanager
+    async def _timeout(delay: float) -> AsyncIterator[None]:
+        import anyio
+
+        with anyio.fail_after(delay):
+            yield
 
 
 class MemoryCounters:
@@ -268,7 +280,8 @@ class Deadline:
         An attempt whose own timeout (set to what was left) fires at the end counts as the limit too.
         """
         try:
-            return await asyncio.wait_for(awaitable, self.remaining())
+            async with _timeout(self.remaining()):  # in this task: no hop to another task and back
+                return await awaitable
         except Exception as exc:
             if self.remaining() <= _DEADLINE_SLACK_S and is_client_timeout(exc):
                 raise self.exceeded() from exc
