@@ -33,7 +33,7 @@ class Files:
         self._policy = policy
 
     @property
-    def policy(self) -> FilePolicy:
+    def _rules(self) -> FilePolicy:
         """The caller's rules, worked out on first use (resolving them costs file-system calls; most calls
         read no file)."""
         if not isinstance(self._policy, FilePolicy):
@@ -43,16 +43,16 @@ class Files:
     @property
     def enabled(self) -> bool:
         """Whether this caller may read any file (``False`` on an HTTP server without file roots)."""
-        return self.policy.enabled
+        return self._rules.enabled
 
     @property
     def roots(self) -> tuple[Path, ...]:
         """The directories this caller may read below."""
-        return self.policy.roots
+        return self._rules.roots
 
     def _require(self) -> None:
-        if not self.policy.enabled:
-            raise ToolError(f"Files cannot be read: {self.policy.off_reason}.", code="file_access_off")
+        if not self._rules.enabled:
+            raise ToolError(f"Files cannot be read: {self._rules.off_reason}.", code="file_access_off")
 
     def resolve(self, paths: Sequence[str], *, expand_dirs: bool = True) -> ResolvedPaths:
         """The readable files among ``paths`` (directories expanded) and the refused ones, with why.
@@ -60,11 +60,11 @@ class Files:
         self._require()
         return resolve_paths(
             paths,
-            allowed_roots=self.policy.roots,
-            denied=self.policy.denied,
+            allowed_roots=self._rules.roots,
+            denied=self._rules.denied,
             expand_dirs=expand_dirs,
-            max_file_bytes=self.policy.max_file_bytes,
-            max_files=self.policy.max_files,
+            max_file_bytes=self._rules.max_file_bytes,
+            max_files=self._rules.max_files,
         )
 
     def fit(self, paths: Sequence[Path | str], *, budget_tokens: int, model: Model) -> FileContext:
@@ -74,7 +74,7 @@ class Files:
 
     def images(self, items: Sequence[str]) -> list[Image]:
         """Check and encode images (paths or ``data:`` URLs). Blocking."""
-        return load_images(items, self.policy)
+        return load_images(items, self._rules)
 
     async def gather(
         self,
@@ -95,7 +95,7 @@ class Files:
         reads = bool(files or images or (thread is not None and thread.turns))
         light = not reads and len(prompt) + len(system) <= INLINE_PROMPT_CHARS
         # with nothing to read, no rule is consulted: skip working them out
-        policy = self.policy if reads else NOTHING_TO_READ
+        policy = self._rules if reads else NOTHING_TO_READ
 
         def build() -> PromptContext:
             return gather(
@@ -129,7 +129,7 @@ class Files:
         thread (argv, no shell) within ``timeout_s``. Fit the result to a model with
         ``await asyncio.to_thread(changes.fit, budget_tokens=..., count_tokens=model.count_tokens)``."""
         self._require()
-        real = check_repo(repo, roots=self.policy.roots, denied=self.policy.denied)
+        real = check_repo(repo, roots=self._rules.roots, denied=self._rules.denied)
         return await asyncio.to_thread(
             collect_changes,
             real,
@@ -137,8 +137,8 @@ class Files:
             unstaged=unstaged,
             compare_to=compare_to,
             untracked=untracked,
-            denied=self.policy.denied,
-            max_file_bytes=self.policy.max_file_bytes,
-            max_files=self.policy.max_files,
+            denied=self._rules.denied,
+            max_file_bytes=self._rules.max_file_bytes,
+            max_files=self._rules.max_files,
             timeout_s=timeout_s,
         )
