@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -58,7 +59,14 @@ def render(output_dir: Path, **context: str) -> Path:
     """Render the template with cookiecutter's Python API, without prompts; returns the project dir."""
     from cookiecutter.main import cookiecutter
 
-    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=context))
+    # cookiecutter leaves each rendered hook script in the temp dir (NamedTemporaryFile(delete=False)):
+    # give it one that is removed afterwards
+    with tempfile.TemporaryDirectory(prefix="zen-template-hooks-") as scratch:
+        saved, tempfile.tempdir = tempfile.tempdir, scratch
+        try:
+            return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=context))
+        finally:
+            tempfile.tempdir = saved
 
 
 def run(
