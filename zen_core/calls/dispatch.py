@@ -148,7 +148,6 @@ class Dispatcher:
         self.services = services
         self.max_arguments_bytes = int(services.settings.get("server.max_arguments_bytes", 1_000_000))
         self._chain = build_chain(middleware, self._invoke)
-        #: Usage writes still under way (kept so they are not garbage-collected; see :meth:`flush`).
         #: A running job not written for this long reads ``lost`` (its instance stopped; ``jobs.stale_after_s``).
         self.stale_after_s = float(services.settings.get("jobs.stale_after_s", STALE_AFTER_S))
         if self.stale_after_s < MIN_STALE_AFTER_S:

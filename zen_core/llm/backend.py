@@ -90,7 +90,6 @@ class Backend:
         self.by_deployment: dict[str, ModelConfig] = {}
         #: LiteLLM parameters of the models called without the Router.
         self._direct: dict[str, dict[str, Any]] = {}
-        self._priced: dict[str, dict[str, Any]] = {}
 
     def load(self) -> None:
         """Import LiteLLM, fill model info and build the Router (if a model needs one). Blocking; not
@@ -144,14 +143,12 @@ class Backend:
                 # no retries below Zen's (the OpenAI client alone would retry twice), as the Router is set up
                 direct = {**deployments[-1]["litellm_params"], "max_retries": 0, "num_retries": 0}
                 if cfg.input_cost_per_token is None and cfg.output_cost_per_token is None:
-                    # No price: Zen reports it unknown itself (a reported cost of 0 is not used), and LiteLLM,
-                    # told 0, no longer searches its whole model map on every call to price the answer.
+                    # No price: Zen reports it unknown itself (a reported cost of 0 is not used).
                     direct.update(input_cost_per_token=0.0, output_cost_per_token=0.0)
-                self._direct[cfg.name] = direct
-                self._priced[cfg.name] = {
-                    "input_cost_per_token": direct.get("input_cost_per_token", 0.0),
-                    "output_cost_per_token": direct.get("output_cost_per_token", 0.0),
-                }
+                # The prices again as the deployment's model info (as the Router passes it): LiteLLM then
+                # prices the answer from them instead of searching its whole model map on every call.
+                prices = {k: v for k, v in direct.items() if k in ("input_cost_per_token", "output_cost_per_token")}
+                self._direct[cfg.name] = {**direct, "metadata": {"model_info": prices}}
         if not model_list:
             return None
         fallbacks = [{cfg.name: self.fallbacks(cfg)} for cfg in usable]
@@ -173,7 +170,7 @@ class Backend:
             if not fallbacks:
                 kwargs["disable_fallbacks"] = True
             return self.router.acompletion(model=cfg.name, **kwargs)  # type: ignore[no-any-return]
-        metadata = {**(kwargs.pop("metadata", None) or {}), "model_info": self._priced[cfg.name]}
+        metadata = {**(kwargs.pop("metadata", None) or {}), **direct["metadata"]}
         return self.litellm.acompletion(**{**direct, **kwargs, "metadata": metadata})  # type: ignore[no-any-return]
 
     def count_tokens(self, cfg: ModelConfig, text: str | list[dict[str, Any]]) -> int:
