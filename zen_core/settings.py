@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from zen_core.errors import ConfigError
@@ -23,7 +22,6 @@ from zen_core.errors import ConfigError
 __all__ = ["ConfigError", "Settings", "deep_merge", "env_list"]
 
 ENV_PREFIX = "ZEN"
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 _MISSING = object()
 
 
@@ -51,8 +49,11 @@ def env_list(name: str, environ: Mapping[str, str] | None = None) -> list[str] |
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # here: answering tools/list from a saved listing reads no YAML
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -7,13 +7,12 @@ import json
 import logging
 import sys
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from zen_core.plugin.host import ZenHost
-from zen_core.plugin.loader import PluginLoadError
-from zen_core.settings import ConfigError, Settings
+if TYPE_CHECKING:  # the commands import what they run only when they run (``--help`` imports none of it)
+    from zen_core.plugin.host import ZenHost
 
 T = TypeVar("T")
 
@@ -34,6 +33,11 @@ def configure_logging(level: str) -> None:
 
 def load_host() -> ZenHost:
     """Build the host, turning configuration and strict-mode plugin errors into a clean exit."""
+    from zen_core.errors import ConfigError
+    from zen_core.plugin.host import ZenHost
+    from zen_core.plugin.loader import PluginLoadError
+    from zen_core.settings import Settings
+
     try:
         return ZenHost(Settings())
     except (ConfigError, PluginLoadError) as exc:

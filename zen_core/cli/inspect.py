@@ -10,8 +10,7 @@ from typing import Any
 import click
 
 from zen_core.cli.common import echo_json, key_warnings, load_host, schema_tokens
-from zen_core.llm.models import PROVIDER_KEY_ENV
-from zen_core.settings import ConfigError
+from zen_core.errors import ConfigError
 
 #: The providers whose key ``zen doctor`` reports (their variables come from the one provider table).
 DOCTOR_PROVIDERS = ("openai", "anthropic", "gemini", "openrouter", "xai")
@@ -143,6 +142,8 @@ def usage(key_name: str | None, as_json: bool) -> None:
 
 
 def _doctor_report() -> tuple[dict[str, Any], bool]:
+    from zen_core.llm.models import PROVIDER_KEY_ENV
+
     host = load_host()
     settings = host.settings
     report: dict[str, Any] = {

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from zen_core.builtins.keys import KeyFile
 from zen_core.cli.common import key_warnings, load_host
-from zen_core.settings import ConfigError, default_user_config_dir
+from zen_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from zen_core.builtins.keys import KeyFile
 
 
 def _key_file(config_dir: str | None) -> KeyFile:
+    from zen_core.builtins.keys import KeyFile
+    from zen_core.settings import default_user_config_dir
+
     directory = Path(config_dir or os.environ.get("ZEN_CONFIG_DIR") or default_user_config_dir())
     return KeyFile(directory)
 

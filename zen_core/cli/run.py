@@ -13,7 +13,7 @@ import click
 
 from zen_core.cli.arguments import build_arguments, json_object, split_pairs
 from zen_core.cli.common import echo_json, load_host, run_async
-from zen_core.settings import ConfigError
+from zen_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from zen_core.plugin.host import ZenHost
@@ -60,25 +60,25 @@ def serve(
         from zen_core.server.workers import die_with_parent
 
         die_with_parent()
-    host = load_host()
-    if use_http:
-        from zen_core.server.http import serve_http
+    if not use_http:
+        from zen_core.server.stdio import serve_stdio
 
-        count = workers or (1 if worker_fd is not None else _configured_workers(host.settings))
-        if count > 1:
-            sys.exit(_serve_pool(host, bind_host, port, count, drain))
-        sock = socket.socket(fileno=worker_fd) if worker_fd is not None else None
-        with _startup_errors(bind_host, port):
-            run_async(serve_http(host, bind_host=bind_host, port=port, drain_s=drain, sock=sock, ready_fd=ready_fd))
+        if metrics_port is not None:
+            from zen_core.builtins.metrics import start_metrics_server
+
+            server = start_metrics_server(metrics_port)
+            click.echo(f"Zen metrics on http://127.0.0.1:{server.server_port}/metrics", err=True)
+        run_async(serve_stdio(load_host))
         return
-    from zen_core.server.stdio import serve_stdio
+    from zen_core.server.http import serve_http
 
-    if metrics_port is not None:
-        from zen_core.builtins.metrics import start_metrics_server
-
-        server = start_metrics_server(metrics_port)
-        click.echo(f"Zen metrics on http://127.0.0.1:{server.server_port}/metrics", err=True)
-    run_async(serve_stdio(host))
+    host = load_host()
+    count = workers or (1 if worker_fd is not None else _configured_workers(host.settings))
+    if count > 1:
+        sys.exit(_serve_pool(host, bind_host, port, count, drain))
+    sock = socket.socket(fileno=worker_fd) if worker_fd is not None else None
+    with _startup_errors(bind_host, port):
+        run_async(serve_http(host, bind_host=bind_host, port=port, drain_s=drain, sock=sock, ready_fd=ready_fd))
 
 
 @contextlib.contextmanager

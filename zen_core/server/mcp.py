@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
@@ -11,12 +13,16 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from zen_core.calls.confirm import CONFIRM_SCHEMA, Ask, InputRequired
-from zen_core.calls.context import Caller
-from zen_core.calls.tool import Tool, ToolResponse
 from zen_core.errors import ToolError
-from zen_core.plugin.host import ZenHost
-from zen_core.server.resources import Resources
 from zen_core.version import __version__
+
+if TYPE_CHECKING:  # imported when first used: a start answered from the saved listing needs none of it
+    from zen_core.calls.context import Caller
+    from zen_core.calls.tool import Tool, ToolResponse
+    from zen_core.plugin.host import ZenHost
+    from zen_core.server.resources import Resources
+
+log = logging.getLogger("zen.server")
 
 #: Sent to clients with every session and billed to the agent every turn: short, and about when to use Zen.
 INSTRUCTIONS = (
@@ -57,9 +63,10 @@ def call_tool_result(response: ToolResponse) -> types.CallToolResult:
 
 def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[Caller, dict[str, str]]:
     """Who is calling (from what the API-key check left in the ASGI scope) and the lower-cased headers."""
-    request = getattr(ctx, "request", None)  # none outside a request (in-process listings)
-    scope = getattr(request, "scope", None)
-    if not isinstance(scope, dict):
+    from zen_core.calls.context import Caller
+
+    scope = _scope(ctx)
+    if scope is None:
         return Caller(transport="stdio"), {}
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
     auth: dict[str, Any] = dict(scope.get("zen", {}))
@@ -71,6 +78,12 @@ def _request_info(ctx: ServerRequestContext[Any, Any]) -> tuple[Caller, dict[str
         file_roots=_names(auth.get("file_roots")),
     )
     return caller, headers
+
+
+def _scope(ctx: ServerRequestContext[Any, Any] | None) -> dict[str, Any] | None:
+    """The ASGI scope of an HTTP request (``None`` on stdio, and outside a request: in-process listings)."""
+    scope = getattr(getattr(ctx, "request", None), "scope", None)
+    return scope if isinstance(scope, dict) else None
 
 
 def _callable_by(caller: Caller, tools: list[types.Tool]) -> list[types.Tool]:
@@ -124,13 +137,41 @@ def _names(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(str(v) for v in value)
 
 
-class ZenMCPServer:
-    """Builds the SDK ``Server`` for a host. One instance serves any number of sessions."""
+def tool_listing(tools: Sequence[types.Tool]) -> list[dict[str, Any]]:
+    """``tools`` as the JSON of a ``tools/list`` answer (what :mod:`zen_core.server.listing_cache` keeps)."""
+    return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
 
-    def __init__(self, host: ZenHost, *, warm_up_after_list: bool = True) -> None:
-        self.host = host
-        self.dispatcher = host.dispatcher()
-        self.resources = Resources(host.services)
+
+class ZenMCPServer:
+    """Builds the SDK ``Server`` for a host. One instance serves any number of sessions.
+
+    Give it a loaded ``host``, or a way to ``load`` one and the ``saved`` listing of an earlier start:
+    ``tools/list`` is then answered from the listing while the host loads (in a worker thread, after that
+    answer or ``load_after_s``, whichever comes first); other requests wait for the host. Once loaded, the
+    real listing is compared with the saved one: ``save`` gets it when it differs (or when there was none),
+    and the sessions answered from the old one are sent ``notifications/tools/list_changed``.
+    """
+
+    def __init__(
+        self,
+        host: ZenHost | None = None,
+        *,
+        warm_up_after_list: bool = True,
+        load: Callable[[], ZenHost] | None = None,
+        saved: Sequence[Mapping[str, Any]] | None = None,
+        save: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        if (host is None) == (load is None):
+            raise TypeError("ZenMCPServer needs a host or a way to load one, not both")
+        self._host: ZenHost | None = None
+        self._load = load
+        self._loading: asyncio.Future[ZenHost] | None = None
+        #: Why loading the host failed (the server then stops; see :mod:`zen_core.server.stdio`).
+        self.load_error: BaseException | None = None
+        self.on_load_failed: Callable[[BaseException], None] | None = None
+        self._saved = [types.Tool.model_validate(tool) for tool in saved] if saved is not None and load else None
+        self._save = save
+        self._answered_from_saved: list[Any] = []
         self._warm_up_after_list = warm_up_after_list
         self._tools_cache: list[types.Tool] | None = None
         self._schemas: dict[str, dict[str, Any] | None] = {}
@@ -150,39 +191,120 @@ class ZenMCPServer:
             # one schema (for Mcp-Param-* header checks).
             get_tool_input_schema=self.tool_input_schema,
         )
-        if not host.settings.get("server.opentelemetry", False):
-            # The SDK wraps every request in an OpenTelemetry span by default; Zen has its own trace ids
-            # and logs, so the span is per-call cost for nothing unless an operator opts in.
-            kept = [m for m in self.server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"]
-            self.server.middleware = kept
+        # The SDK wraps every request in an OpenTelemetry span by default; Zen has its own trace ids and
+        # logs, so the span is per-call cost for nothing unless an operator opts in (server.opentelemetry).
+        self._sdk_middleware = list(self.server.middleware)
+        self.server.middleware = [m for m in self._sdk_middleware if type(m).__name__ != "OpenTelemetryMiddleware"]
+        if host is not None:
+            self._attach(host)
+
+    def _attach(self, host: ZenHost) -> None:
+        from zen_core.server.resources import Resources
+
+        self.dispatcher = host.dispatcher()
+        self.resources: Resources = Resources(host.services)
+        if host.settings.get("server.opentelemetry", False):
+            self.server.middleware = self._sdk_middleware
+        self._host = host
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._host is not None
+
+    @property
+    def host(self) -> ZenHost:
+        """The loaded host (only once it is: see :meth:`loaded_host`)."""
+        if self._host is None:
+            raise RuntimeError("the host is still loading")
+        return self._host
+
+    async def loaded_host(self) -> ZenHost:
+        """The host, once loaded (starts loading it if nothing has yet)."""
+        if self._host is not None:
+            return self._host
+        return await asyncio.shield(self.start_loading())
+
+    def start_loading(self) -> asyncio.Future[ZenHost]:
+        """Load the host in a worker thread (once), then check and save the listing."""
+        if self._loading is None:
+            self._loading = asyncio.ensure_future(self._load_and_check())
+            self._loading.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen: reported
+        return self._loading
+
+    async def _load_and_check(self) -> ZenHost:
+        assert self._load is not None
+        load = self._load
+
+        def load_and_list() -> tuple[ZenHost, list[types.Tool]]:
+            host = load()
+            return host, [mcp_tool(entry.tool) for _, entry in sorted(host.tools.items())]
+
+        try:
+            host, tools = await asyncio.to_thread(load_and_list)
+        except BaseException as exc:
+            self.load_error = exc
+            if self.on_load_failed is not None:
+                self.on_load_failed(exc)
+            raise
+        self._attach(host)
+        self._tools_cache = tools
+        self._schedule_warm_up()
+        if self._saved is None or tool_listing(tools) != tool_listing(self._saved):
+            self._save_listing(tools)
+            for session in self._answered_from_saved:
+                try:
+                    await session.send_tool_list_changed()
+                except Exception as exc:  # a 2026-07-28 client takes change notices on its listen stream only
+                    log.debug("could not announce the changed tool list: %s", exc)
+        self._answered_from_saved.clear()
+        return host
+
+    def _save_listing(self, tools: list[types.Tool]) -> None:
+        if self._save is None:
+            return
+        try:
+            self._save(tool_listing(tools))
+        except Exception as exc:  # a cache: the next start builds the listing again
+            log.warning("could not save the tool listing for the next start: %s", exc)
 
     async def aclose(self) -> None:
         """Before the process stops: background jobs still running are recorded as interrupted."""
-        await self.dispatcher.aclose()
+        if self._host is not None:
+            await self.dispatcher.aclose()
 
     def tool_input_schema(self, name: str) -> dict[str, Any] | None:
         """The ``inputSchema`` of tool ``name`` (``None`` for an unknown tool: nothing to validate)."""
+        if self._host is None:  # still loading: the saved listing's
+            return next((dict(tool.input_schema) for tool in self._saved or [] if tool.name == name), None)
         if name not in self._schemas:
-            entry = self.host.tools.get(name)
+            entry = self._host.tools.get(name)
             self._schemas[name] = entry.tool.input_schema() if entry is not None else None
         return self._schemas[name]
 
     def _schedule_warm_up(self) -> None:
-        if self._warm_up_after_list:
-            asyncio.get_running_loop().call_later(0.2, self.host.services.warm_up)
+        if self._warm_up_after_list and self._host is not None:
+            asyncio.get_running_loop().call_later(0.2, self._host.services.warm_up)
 
     async def list_tools(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        if self._tools_cache is None:
-            self._tools_cache = [mcp_tool(entry.tool) for _, entry in sorted(self.host.tools.items())]
-            self._schedule_warm_up()
+        if self._host is None and self._saved is not None:
+            self._answered_from_saved.append(ctx.session)
+            asyncio.get_running_loop().call_later(0.05, self.start_loading)  # once this answer is on its way
+            saved = self._saved if _scope(ctx) is None else _callable_by(_request_info(ctx)[0], self._saved)
+            return types.ListToolsResult(tools=saved)
         caller, _ = _request_info(ctx)
+        host = await self.loaded_host()
+        if self._tools_cache is None:
+            self._tools_cache = [mcp_tool(entry.tool) for _, entry in sorted(host.tools.items())]
+            self._schedule_warm_up()
+            asyncio.get_running_loop().call_soon(self._save_listing, self._tools_cache)
         return types.ListToolsResult(tools=_callable_by(caller, self._tools_cache))
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
+        await self.loaded_host()
         caller, headers = _request_info(ctx)
         progress = None
         meta: dict[str, Any] = dict(ctx.meta or {})
@@ -207,16 +329,19 @@ class ZenMCPServer:
     async def list_resources(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
+        await self.loaded_host()
         return types.ListResourcesResult(resources=await self.resources.listing(_request_info(ctx)[0]))
 
     async def list_resource_templates(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
+        await self.loaded_host()
         return types.ListResourceTemplatesResult(resource_templates=self.resources.templates())
 
     async def read_resource(
         self, ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
+        await self.loaded_host()
         try:
             contents = await self.resources.read(str(params.uri), _request_info(ctx)[0])
         except ToolError as exc:  # another key's (or an expired) conversation, the store down …
@@ -228,22 +353,24 @@ class ZenMCPServer:
     async def list_prompts(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
+        host = await self.loaded_host()
         prompts = [
             types.Prompt(
                 name=name,
                 description=entry.tool.description.split("\n", 1)[0],
                 arguments=[types.PromptArgument(name="request", description="What to ask", required=False)],
             )
-            for name, entry in sorted(self.host.tools.items())
+            for name, entry in sorted(host.tools.items())
         ]
         return types.ListPromptsResult(prompts=prompts)
 
     async def get_prompt(
         self, ctx: ServerRequestContext[Any, Any], params: types.GetPromptRequestParams
     ) -> types.GetPromptResult:
-        entry = self.host.tools.get(params.name)
+        host = await self.loaded_host()
+        entry = host.tools.get(params.name)
         if entry is None:
-            raise ValueError(f"Unknown prompt '{params.name}'. Available: {', '.join(sorted(self.host.tools))}")
+            raise ValueError(f"Unknown prompt '{params.name}'. Available: {', '.join(sorted(host.tools))}")
         request = (params.arguments or {}).get("request", "")
         template = entry.tool.prompt_template or "Use the `{tool}` tool of the zen MCP server for this: {request}"
         text = template.format(tool=entry.tool.name, request=request).strip()
