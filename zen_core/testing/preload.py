@@ -107,6 +107,8 @@ def serve(path: str, owner: int) -> dict[str, Any]:
     os.rename(path + ".tmp", path)  # launchers connect now and wait while we preload
     for name in PRELOADED:
         importlib.import_module(name)
+    for name in _core_modules():  # what a server imports once its plugins load (``import zen_core`` is lazy)
+        importlib.import_module(name)
     from zen_core.llm.backend import import_litellm
 
     import_litellm()
@@ -150,6 +152,18 @@ def serve(path: str, owner: int) -> dict[str, Any]:
                 except OSError:
                     pass  # the launcher is gone
                 conn.close()
+
+
+def _core_modules() -> list[str]:
+    """Every module of ``zen_core`` but the test helpers and ``__main__`` modules."""
+    root = Path(__file__).resolve().parents[1]
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if parts[-1] == "__main__" or parts[:2] == ("zen_core", "testing"):
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
 
 
 def _pidfd(pid: int) -> int:
