@@ -97,34 +97,17 @@ def _call(tool: str, model: str, i: int) -> tuple[str, dict[str, Any]]:
 
 
 # -- cold start + schema -------------------------------------------------------------------------
-_HANDSHAKE = b"".join(
-    json.dumps(m).encode() + b"\n"
-    for m in (
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "bench", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-    )
-)
-
-
 async def spawn_to_tools_list(cmd: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any]]:
     """Seconds from spawn to the ``tools/list`` answer (raw JSON-RPC, all requests piped at once)."""
+    from zen_core.testing.mcp import list_tools_handshake
+
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         *cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, limit=1 << 24
     )
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        proc.stdin.write(_HANDSHAKE)
+        proc.stdin.write(list_tools_handshake())
         await proc.stdin.drain()
         async with asyncio.timeout(60):
             while line := await proc.stdout.readline():

@@ -20,7 +20,7 @@ import pytest
 
 from zen_core.server import listing_cache
 from zen_core.testing.environment import server_env
-from zen_core.testing.mcp import stdio_client, zen_command
+from zen_core.testing.mcp import list_tools_handshake, stdio_client, zen_command
 
 PLUGIN = """
 import os, time
@@ -162,27 +162,6 @@ async def test_a_stale_listing_is_replaced_and_announced(env: dict[str, str]) ->
     assert {t["name"]: t["description"] for t in saved_listing(env)["tools"]} == real
 
 
-#: ``initialize`` then ``tools/list``, as a client writes them (the SDK's client adds variables of its own
-#: to a server's environment, so both starts of the next test are spawned this way).
-HANDSHAKE = b"".join(
-    json.dumps(message).encode() + b"\n"
-    for message in (
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-    )
-)
-
-
 async def listed_then_ended(env: dict[str, str], *, close: bool) -> tuple[set[str], int, bytes]:
     """The tools a server spawned with ``env`` lists, then its exit code and stderr once it ended (after
     closing its input when ``close``, else on its own)."""
@@ -191,7 +170,7 @@ async def listed_then_ended(env: dict[str, str], *, close: bool) -> tuple[set[st
         *command, stdin=PIPE, stdout=PIPE, stderr=PIPE, env=server_env(env), limit=1 << 24
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    proc.stdin.write(HANDSHAKE)
+    proc.stdin.write(list_tools_handshake())  # the SDK's client would add variables to the environment
     tools: set[str] = set()
     async with asyncio.timeout(60):
         while line := await proc.stdout.readline():

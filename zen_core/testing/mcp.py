@@ -209,3 +209,27 @@ async def finished_job(client: Client, job_id: str, within_s: float = 60.0) -> d
 
     await wait_until(ended, f"job {job_id} ends", within_s)
     return job
+
+
+def list_tools_handshake(protocol_version: str = "2025-11-25") -> bytes:
+    """``initialize``, ``notifications/initialized`` and ``tools/list`` (id 2) as raw JSON-RPC lines, the
+    way a client writes them to a stdio server it just spawned (for timing a start, or reading its
+    answers and exit without the SDK's client)."""
+    import json
+
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": protocol_version,
+            "capabilities": {},
+            "clientInfo": {"name": "zen-test", "version": "0"},
+        },
+    }
+    messages = (initialize, {"jsonrpc": "2.0", "method": "notifications/initialized"}, LIST_TOOLS)
+    return b"".join(json.dumps(message).encode() + b"\n" for message in messages)
+
+
+#: The ``tools/list`` request of :func:`list_tools_handshake`.
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
