@@ -14,8 +14,12 @@ import termios
 import time
 from typing import IO
 
+import pytest
+
 from zen_core.testing.mcp import server_env, zen_command
 
+#: Signals from a terminal reach the server's own process group: no launcher in between.
+pytestmark = pytest.mark.zen_fresh_process
 INIT = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -60,9 +64,7 @@ def test_ctrl_c_in_a_terminal_stops_the_server(zen_env: dict[str, str]) -> None:
         assert process.stderr is not None
         banner = read_line(process.stderr).decode()
         assert "MCP" in banner and "stdio" in banner and "Ctrl-C" in banner, banner
-        # Ctrl-C, typed: the terminal sends SIGINT to its foreground process group, the server's (or the
-        # launcher's, which passes it on to a server forked from the preloaded Zen)
-        os.write(controller, b"\x03")
+        os.write(controller, b"\x03")  # Ctrl-C, typed: the terminal sends SIGINT to the server
         assert process.wait(timeout=15) == 0
         assert process.stderr.read().decode() == ""  # no "Aborted!", no traceback
     finally:
