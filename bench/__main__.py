@@ -143,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["ZEN_BENCH_QUICK"] = "1"
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
-    os.environ["ZEN_TEST_PRELOAD"] = "0"  # every server measured is a fresh process (cold start, its memory)
+    # Every server a full run measures is a fresh process (cold start, its memory). A quick run's figures
+    # mean nothing: its servers are forked from a preloaded Zen (zen_core.testing.preload; under
+    # pytest-xdist, the test run's own), which spares a LiteLLM import per server.
+    if not args.quick:
+        os.environ["ZEN_TEST_PRELOAD"] = "0"
     collector = Collector()
     modules: dict[str, Any] = {}
 

@@ -147,7 +147,9 @@ def _compact(value: Any) -> str:
 
 async def cold_start_and_schema(report: Report, env: dict[str, str], runs: int) -> list[str]:
     """Report cold start and schema cost; returns the names of the tools listed."""
-    zen_cmd = [sys.executable, "-m", "zen_core.cli", "serve"]
+    from zen_core.testing.mcp import zen_command
+
+    zen_cmd = zen_command("serve")  # a fresh process but in a quick run (python -m bench sets ZEN_TEST_PRELOAD)
     ref_cmd = [sys.executable, str(ROOT / "bench" / "reference_server.py")]
     zen_s: list[float] = []
     first_s: list[float] = []
@@ -364,7 +366,7 @@ async def run(report: Report, *, quick: bool = False) -> None:
         async with stdio_client(env) as client:
             await per_call(report, "stdio", client, tool, router, sizes.calls)
         async with _http(env) as (server, client):
-            pid = server.process.pid
+            pid = server.pid
             started_rss = rss_mb(pid)
             await client.list_tools()
             idle = await _settled_rss(pid, sizes.settle_s)

@@ -3,6 +3,10 @@
 Each command runs in a fresh, empty config and data dir, so the output does not depend on the machine:
 ``plugins`` chooses which installed plugins load (``ZEN_LOAD_PLUGINS``; ``""`` for the built-ins only)
 and ``models_yaml`` is written as the config dir's ``models.yaml`` when given.
+
+``zen`` is the venv's script unless ``ZEN_DOCS_COMMAND`` gives another argv for it (a JSON list): the
+test suite gives a launcher that runs that script forked from its preloaded Zen
+(``zen_core.testing.preload``), so each command is a fork instead of a process importing LiteLLM.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from typing import Any
 
 def run(*args: str, plugins: str = "", models_yaml: str | None = None) -> str:
     """The stdout of ``zen ARGS`` (which must exit 0)."""
-    script = os.path.join(os.path.dirname(sys.executable), "zen")
+    given = os.environ.get("ZEN_DOCS_COMMAND")
+    zen = json.loads(given) if given else [script()]
     with tempfile.TemporaryDirectory() as tmp:
         if models_yaml is not None:
             Path(tmp, "models.yaml").write_text(models_yaml, encoding="utf-8")
@@ -38,10 +43,13 @@ def run(*args: str, plugins: str = "", models_yaml: str | None = None) -> str:
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "LITELLM_OFFLINE_MODE": "true",
         }
-        proc = subprocess.run(
-            [script, *args], env=env, cwd=tmp, capture_output=True, text=True, check=True, timeout=120
-        )
+        proc = subprocess.run([*zen, *args], env=env, cwd=tmp, capture_output=True, text=True, check=True, timeout=120)
     return proc.stdout
+
+
+def script() -> str:
+    """The venv's ``zen`` console script."""
+    return os.path.join(os.path.dirname(sys.executable), "zen")
 
 
 def console(cog: Any, *args: str, hide_disabled: bool = False, **options: Any) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import json
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import pytest
 import yaml
 
 import zen_core.plugin.spec as hookspecs
+from zen_core.testing import preload
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -55,13 +58,21 @@ def test_every_page_in_nav_exists() -> None:
     assert missing == []
 
 
+def zen_script_command() -> list[str]:
+    """The venv's ``zen`` script forked from the preloaded Zen (as it is, with the preloader off)."""
+    script = os.path.join(os.path.dirname(sys.executable), "zen")
+    return preload.command(script=script) if preload.enabled() else [script]
+
+
 def test_cog_output_is_current() -> None:
-    """Embedded CLI output, the hook reference and example code match what running them gives now."""
+    """Embedded CLI output, the hook reference and example code match what running them gives now (the
+    ``zen`` commands forked from the preloaded Zen: see docs/cli_output.py)."""
     pages = cog_pages()
     assert {"cli-reference.md", "hooks.md"} <= {p.name for p in pages}
     proc = subprocess.run(
         [sys.executable, "-m", "cogapp", "--check", "--diff", *map(str, pages)],
         cwd=REPO,
+        env={**os.environ, "ZEN_DOCS_COMMAND": json.dumps(zen_script_command())},
         capture_output=True,
         text=True,
         timeout=300,

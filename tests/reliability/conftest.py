@@ -63,8 +63,9 @@ class Rig:
 
     @property
     def pid(self) -> int:
+        """The HTTP server's own pid (not its launcher's: see :mod:`zen_core.testing.preload`)."""
         assert self.server is not None and self.server.process is not None
-        return self.server.process.pid
+        return self.server.pid
 
     @asynccontextmanager
     async def http(self, **kwargs: Any) -> AsyncIterator[Any]:

@@ -20,12 +20,13 @@ import anyio
 import httpx
 import pytest
 
+from zen_core.testing import preload
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.waiting import wait_until
 
 from .conftest import Rig, text_of
 
-pytestmark = [pytest.mark.zen_plugins("zen-tool-chat"), pytest.mark.zen_fresh_process]  # it inspects the process
+pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
 
 HANG_S = 60.0  # the slow model's latency: far longer than any test waits
 
@@ -57,7 +58,9 @@ def connections_to(pid: int, port: int) -> int:
 
 
 def stdio_server_pid(config_dir: str) -> int:
-    """The pid of the ``zen serve`` child spawned over stdio for ``config_dir``."""
+    """The pid of the ``zen serve`` spawned over stdio for ``config_dir``: the fresh process, or the
+    server forked behind the launcher that was spawned."""
+    launcher = str(preload.LAUNCHER).encode()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -66,9 +69,10 @@ def stdio_server_pid(config_dir: str) -> int:
             environ = Path(f"/proc/{entry}/environ").read_bytes()
         except OSError:
             continue
-        stdio = b"zen_core.cli" in cmdline and b"serve" in cmdline and b"--http" not in cmdline
+        zen = b"zen_core.cli" in cmdline or launcher in cmdline
+        stdio = zen and b"serve" in cmdline and b"--http" not in cmdline
         if stdio and f"ZEN_CONFIG_DIR={config_dir}".encode() in environ:
-            return int(entry)
+            return preload.server_pid(int(entry))
     raise AssertionError("no stdio server process found")
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from .conftest import Rig, fd_count, rss_kib, text_of
 
-pytestmark = [pytest.mark.zen_plugins("zen-tool-chat"), pytest.mark.zen_fresh_process]  # it inspects the process
+pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
 
 CALLS, CONCURRENCY = 2000, 100
 TOKEN = re.compile(r"tok-\d{4}-[0-9a-f]{6}")

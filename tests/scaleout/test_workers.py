@@ -1,4 +1,10 @@
-"""``zen serve --http --workers N``: one port, N processes, one service (store and /metrics shared)."""
+"""``zen serve --http --workers N``: one port, N processes, one service (store and /metrics shared).
+
+The pools are forked from the preloaded Zen (:mod:`zen_core.testing.preload`), workers included: the
+supervisor's children are then the workers' launchers, and :func:`worker_pids` gives the servers behind
+them (for a fresh pool, the children themselves). Only the test of ``PR_SET_PDEATHSIG`` needs fresh
+processes: a forked worker is the preloader's child, not the supervisor's.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,13 @@ from typing import Any
 import httpx
 import pytest
 
+from zen_core.testing import preload
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.mcp import HTTPServerProcess, http_client, zen_command
 from zen_core.testing.pytest_plugin import ZenConfig
 from zen_core.testing.waiting import wait_until
 
-pytestmark = [pytest.mark.zen_plugins("zen-tool-chat"), pytest.mark.zen_fresh_process]  # it inspects the process
+pytestmark = pytest.mark.zen_plugins("zen-tool-chat")
 
 
 @pytest.fixture
@@ -54,6 +61,11 @@ def children(pid: int) -> set[int]:
     return {int(p) for p in out.split()}
 
 
+def worker_pids(server: HTTPServerProcess) -> set[int]:
+    """The pids of the pool's worker servers: the supervisor's children, or the servers behind them."""
+    return {preload.server_pid(pid) for pid in children(server.pid)}
+
+
 def alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie nobody has reaped yet counts as gone)."""
     try:
@@ -80,7 +92,8 @@ async def chat(server: HTTPServerProcess, **arguments: Any) -> Any:
 def test_two_workers_answer_on_one_port(pool: HTTPServerProcess) -> None:
     assert pool.process is not None
     assert "(2 workers)" in "".join(pool.stderr_lines)
-    workers = children(pool.process.pid)
+    assert len(children(pool.pid)) == 2
+    workers = worker_pids(pool)
     assert len(workers) == 2
     assert worker_pids_seen(pool) == workers
 
@@ -139,7 +152,7 @@ async def test_load_on_the_pool_no_errors_no_crosstalk_no_leaked_fds(
     call, 60 over the pool. A descriptor leaked per call would add 300.
     """
     assert pool.process is not None
-    workers = children(pool.process.pid)
+    workers = worker_pids(pool)
     answers: dict[str, str] = {}
 
     async def round_of(tokens: list[str]) -> None:
@@ -173,11 +186,12 @@ async def test_load_on_the_pool_no_errors_no_crosstalk_no_leaked_fds(
 
 async def test_a_dead_worker_is_replaced(pool: HTTPServerProcess) -> None:
     assert pool.process is not None
-    before = children(pool.process.pid)
-    victim = min(before)
-    os.kill(victim, signal.SIGKILL)
+    supervisor = pool.pid
+    before = children(supervisor)
+    victim = min(before)  # the worker as the supervisor sees it (a launcher, when forked)
+    os.kill(preload.server_pid(victim), signal.SIGKILL)  # the worker's server dies
     await wait_until(
-        lambda: len(now := children(pool.process.pid)) == 2 and victim not in now,
+        lambda: len(now := children(supervisor)) == 2 and victim not in now,
         "a new worker replaces the killed one",
         within_s=60,
     )
@@ -193,7 +207,7 @@ async def test_sigterm_drains_calls_in_flight_on_every_worker(
     pool: HTTPServerProcess, fake_llm: FakeLLM, models: dict[str, str], mode: str
 ) -> None:
     assert pool.process is not None
-    workers = children(pool.process.pid)
+    workers = worker_pids(pool)
 
     async def slow_call(i: int) -> Any:
         async with http_client(pool.url, mode=mode) as client:  # one connection per call: both workers get some
@@ -204,16 +218,18 @@ async def test_sigterm_drains_calls_in_flight_on_every_worker(
     # within_s: a fresh pool's workers first import LiteLLM, slow on a busy machine (a safety net only)
     await wait_until(lambda: fake_llm.calls(models["slow"]) == 6, "every call waits on the model (5 s)", within_s=60)
     assert not any(c.done() for c in calls)
-    pool.process.send_signal(signal.SIGTERM)
+    pool.process.send_signal(signal.SIGTERM)  # to the supervisor (a launcher passes it on)
     results = await asyncio.gather(*calls)
     assert [r.structured_content["data"]["answer"] for r in results] == ["slow answer"] * 6
     assert await asyncio.to_thread(pool.process.wait, 30) == 0
     assert not await asyncio.to_thread(lambda: any(alive(pid) for pid in workers))
 
 
+@pytest.mark.zen_fresh_process  # the workers must be the supervisor's own children for PR_SET_PDEATHSIG
 async def test_workers_stop_when_the_supervisor_is_killed(pool: HTTPServerProcess) -> None:
     assert pool.process is not None
     workers = children(pool.process.pid)
+    assert workers == worker_pids(pool)  # fresh: the workers are the supervisor's children
     pool.process.kill()  # no chance to stop the pool: the workers notice on their own (PR_SET_PDEATHSIG)
     await wait_until(lambda: not any(alive(pid) for pid in workers), "every worker has exited", within_s=30)
 
@@ -222,7 +238,7 @@ def test_the_worker_count_comes_from_the_settings(zen_env: dict[str, str], model
     with HTTPServerProcess({**zen_env, "ZEN_SERVER__WORKERS": "2"}) as server:
         assert server.process is not None
         assert "(2 workers)" in "".join(server.stderr_lines)
-        assert len(children(server.process.pid)) == 2
+        assert len(children(server.pid)) == 2
 
 
 def test_bad_worker_counts_are_refused(zen_env: dict[str, str]) -> None:

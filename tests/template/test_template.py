@@ -182,14 +182,16 @@ def third_party_packages(into: Path) -> Path:
 def test_fresh_venv_install_runs_generated_tests_and_zen_lists_plugin(tmp_path: Path) -> None:
     project = render(tmp_path / "src", plugin_name="word count")
     venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", venv])
+    # without pip of its own (bootstrapping it costs seconds of CPU): this environment's pip installs into it
+    run([sys.executable, "-m", "venv", "--without-pip", venv])
     python, env = venv / "bin" / "python", clean_env()
     # The local zen-core (not PyPI's) and the rendered project, installed as a user would. Their
     # third-party dependencies (LiteLLM and the rest: minutes to install) come from this test run's
     # environment through a .pth file, read after the venv's own packages.
     site = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], env=env).stdout.strip()
     Path(site, "zz_test_deps.pth").write_text(f"{third_party_packages(tmp_path / 'deps')}\n")
-    run([python, "-m", "pip", "install", "-q", "--no-deps", REPO, "-e", str(project)], env=env, timeout=600)
+    pip = [sys.executable, "-m", "pip", "--python", python]
+    run([*pip, "install", "-q", "--no-deps", REPO, "-e", str(project)], env=env, timeout=600)
     here = run([python, "-c", "import zen_core, pytest; print(zen_core.__file__)"], cwd=tmp_path, env=env).stdout
     assert here.startswith(str(venv)), here  # really the fresh venv, not this one
 

@@ -32,8 +32,9 @@ FAST_EXIT_S = 10.0
 #: Fast exits in a row (per worker slot) before the pool gives up.
 MAX_FAST_EXITS = 3
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
-#: A worker: this plus ``--worker-fd FD --drain S`` (and ``--ready-fd FD`` at first start).
-WORKER_COMMAND = (sys.executable, "-m", "zen_core.cli", "serve", "--http")
+#: A worker: this plus ``--worker-fd FD --drain S`` (and ``--ready-fd FD`` at first start). Read when a pool
+#: starts; a test server forked from the preloaded Zen sets a launcher here (``zen_core.testing.preload``).
+WORKER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "zen_core.cli", "serve", "--http")
 
 
 @dataclass

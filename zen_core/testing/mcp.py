@@ -70,7 +70,8 @@ class HTTPServerProcess:
     """``zen serve --http`` on a free loopback port, in a subprocess. Use as a (async) context manager.
 
     :meth:`start` returns once the server has printed its ``listening on`` line, when it accepts
-    connections.
+    connections. Signal the server through ``process`` (a launcher passes signals on); look at it in
+    ``/proc`` through :attr:`pid`.
     """
 
     LISTENING = re.compile(r"listening on (http://\S+/mcp)")
@@ -98,6 +99,12 @@ class HTTPServerProcess:
     @property
     def base_url(self) -> str:
         return self.url.rsplit("/mcp", 1)[0]
+
+    @property
+    def pid(self) -> int:
+        """The server's own pid (``process`` may be the launcher of a server forked from the preloaded Zen)."""
+        assert self.process is not None
+        return preload.server_pid(self.process.pid)
 
     def start(self) -> HTTPServerProcess:
         cmd = zen_command("serve", "--http", "--host", self.host, "--port", str(self.port), *self.args)

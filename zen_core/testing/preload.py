@@ -8,10 +8,15 @@ fork ``python -m zen_core.cli ARGS`` on the launcher's own stdin, stdout and std
 and working directory. The server is the real one (same code, same pipes, same HTTP socket); only the
 imports were done before the fork.
 
-What differs from a fresh process, so tests that look at the process itself ask for a fresh one
-(``@pytest.mark.zen_fresh_process``): the pid a test holds is the launcher's, not the server's, and the
-server's ``/proc/<pid>/cmdline`` and ``environ`` are the preloader's. ``ZEN_TEST_PRELOAD=0`` turns the
-preloader off for a whole run.
+The pid a test holds is the launcher's; :func:`server_pid` gives the server's (each forked server writes
+it into the preloader's directory, under its launcher's pid, before it runs), so a test can look at the
+server's descriptors, sockets and memory in ``/proc`` and signal it. A ``zen serve --http --workers N``
+forked this way forks its workers too: its :data:`zen_core.server.workers.WORKER_COMMAND` is a launcher,
+which passes the listening socket and ready pipe on. What still differs from a fresh process, so tests
+that depend on it ask for one (``@pytest.mark.zen_fresh_process``): the server is the preloader's child,
+not its spawner's (``PR_SET_PDEATHSIG``, process groups and terminals act on the launcher), its
+``/proc/<pid>/cmdline`` and ``environ`` are the preloader's, and its heap was preloaded (and
+``gc.freeze()``-d). ``ZEN_TEST_PRELOAD=0`` turns the preloader off for a whole run.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import os
 import runpy
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -83,9 +89,27 @@ def enabled() -> bool:
     return os.environ.get("ZEN_TEST_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def command(*args: str) -> list[str]:
-    """The argv of ``zen ARGS`` forked from the preloader (started on first use)."""
-    return [sys.executable, "-I", "-S", str(LAUNCHER), _PRELOADER.ensure_started(), *args]
+def command(*args: str, script: str | None = None) -> list[str]:
+    """The argv of ``python -m zen_core.cli ARGS`` forked from the preloader (started on first use); of
+    ``python SCRIPT ARGS`` with ``script`` (the ``zen`` console script: its usage lines say ``zen``)."""
+    options = ["--script", script] if script else []
+    return [sys.executable, "-I", "-S", str(LAUNCHER), *options, _PRELOADER.ensure_started(), *args]
+
+
+def server_pid(pid: int) -> int:
+    """The pid of the Zen server behind ``pid``: the forked server while ``pid`` is one of this run's
+    launchers and its server runs, else ``pid`` itself (a fresh process is its own server)."""
+    if _PRELOADER.socket_path:
+        try:
+            return int((_pids(_PRELOADER.socket_path) / str(pid)).read_text())
+        except (OSError, ValueError):
+            pass
+    return pid
+
+
+def _pids(socket_path: str) -> Path:
+    """Where forked servers write their pids, a file per launcher pid (see :func:`server_pid`)."""
+    return Path(socket_path).with_name("pids")
 
 
 def _wait_for_socket(path: str, process: subprocess.Popen[bytes]) -> None:
@@ -105,6 +129,7 @@ def serve(path: str, owner: int) -> dict[str, Any]:
     listener.bind(path + ".tmp")
     listener.listen(64)
     os.rename(path + ".tmp", path)  # launchers connect now and wait while we preload
+    _pids(path).mkdir(exist_ok=True)
     for name in PRELOADED:
         importlib.import_module(name)
     for name in _core_modules():  # what a server imports once its plugins load (``import zen_core`` is lazy)
@@ -135,7 +160,7 @@ def serve(path: str, owner: int) -> dict[str, Any]:
                             other.data[1].close()
                     selector.close()
                     listener.close()
-                    _become(request, fds, conn)
+                    _become(request, fds, conn, path)
                     return request
                 for fd in fds:
                     os.close(fd)
@@ -147,6 +172,7 @@ def serve(path: str, owner: int) -> dict[str, Any]:
                 selector.unregister(key.fd)
                 os.close(key.fd)
                 _, status = os.waitpid(pid, 0)
+                _forget(path, _peer_pid(conn), pid)
                 try:
                     conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
                 except OSError:
@@ -175,15 +201,30 @@ def _pidfd(pid: int) -> int:
         return read
 
 
+def _peer_pid(conn: socket.socket) -> int:
+    """The pid of the launcher at the other end of ``conn``."""
+    launcher = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+    return int.from_bytes(launcher[:4], sys.byteorder)
+
+
+def _forget(path: str, launcher_pid: int, pid: int) -> None:
+    """Remove the pid file of server ``pid`` (unless a later launcher with the same pid wrote its own)."""
+    entry = _pids(path) / str(launcher_pid)
+    with contextlib.suppress(OSError, ValueError):
+        if int(entry.read_text()) == pid:
+            entry.unlink()
+
+
 def _remove(socket_path: Path) -> None:
     for leftover in (socket_path, socket_path.with_name("lock")):
         leftover.unlink(missing_ok=True)
+    shutil.rmtree(_pids(str(socket_path)), ignore_errors=True)
     with contextlib.suppress(OSError):
         socket_path.parent.rmdir()
 
 
 def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
-    data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+    data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 64)
     while not data.endswith(b"\n"):
         more = conn.recv(1 << 20)
         if not more:
@@ -192,9 +233,17 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
     return json.loads(data), list(fds)
 
 
-def _become(request: dict[str, Any], fds: list[int], conn: socket.socket) -> None:
-    """In the child: take the launcher's stdio, environment and directory; die with the launcher."""
-    for target, fd in enumerate(fds):
+def _become(request: dict[str, Any], fds: list[int], conn: socket.socket, path: str) -> None:
+    """In the child: take the launcher's descriptors (at the numbers they had there), environment and
+    directory; write this server's pid for :func:`server_pid`; die with the launcher."""
+    launcher_pid = _peer_pid(conn)
+    conn.close()
+    targets = request.get("fds") or list(range(len(fds)))
+    floor = max([*targets, *fds]) + 1  # first out of the way of every target number, then onto them
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, floor) for fd in fds]
+    for fd in fds:
+        os.close(fd)
+    for target, fd in zip(targets, moved, strict=True):
         os.dup2(fd, target)
         os.close(fd)
     os.environ.clear()
@@ -208,9 +257,14 @@ def _become(request: dict[str, Any], fds: list[int], conn: socket.socket) -> Non
     sys.stdin = open(0, encoding="utf-8", closefd=False)
     sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
-    launcher = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-    launcher_pid = int.from_bytes(launcher[:4], sys.byteorder)
-    conn.close()
+    from zen_core.server import workers
+
+    # a worker pool started here forks its workers too (read when the pool starts)
+    workers.WORKER_COMMAND = (sys.executable, "-I", "-S", str(LAUNCHER), path, "serve", "--http")
+    entry = _pids(path) / str(launcher_pid)
+    partial = entry.with_name(f".{launcher_pid}.{os.getpid()}")
+    partial.write_text(str(os.getpid()))
+    os.replace(partial, entry)  # before the server runs: once it answers, server_pid() knows it
     threading.Thread(target=_die_with, args=(launcher_pid,), name="zen-preload-watch", daemon=True).start()
 
 
@@ -228,15 +282,21 @@ def _die_with(pid: int) -> None:
 
 
 def run_server(request: dict[str, Any]) -> None:
-    """Run ``python -m zen_core.cli ARGS`` in this forked child and exit as that process would, minus the
-    interpreter's teardown of the preloaded heap (seconds of freeing what the OS frees at once)."""
+    """Run ``python -m zen_core.cli ARGS`` (``python SCRIPT ARGS``) in this forked child and exit as that
+    process would, minus the interpreter's teardown of the preloaded heap (seconds of freeing what the OS
+    frees at once)."""
     import threading as _threading
     import traceback
 
-    sys.argv = ["zen", *request["argv"]]
+    script = request.get("script")
+    sys.argv = [script or "zen", *request["argv"]]
     code: int = 0
     try:
-        runpy.run_module("zen_core.cli", run_name="__main__", alter_sys=True)
+        if script:
+            sys.path[0] = os.path.dirname(os.path.abspath(script))  # as ``python SCRIPT`` has it
+            runpy.run_path(script, run_name="__main__")
+        else:
+            runpy.run_module("zen_core.cli", run_name="__main__", alter_sys=True)
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             code = exc.code or 0

@@ -47,7 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "zen_fresh_process: start the test's servers as fresh processes, not forked from the preloaded Zen "
-        "(for tests that inspect the server process: its pid, /proc, memory)",
+        "(for tests that need the server to be its spawner's child, its own cmdline or environ, or a heap "
+        "that was not preloaded)",
     )
 
 
