@@ -180,15 +180,20 @@ def serve(path: str, owner: int) -> dict[str, Any]:
                 conn.close()
 
 
+#: Not preloaded: prometheus_client decides at import whether metrics go to the files of a worker pool
+#: (``PROMETHEUS_MULTIPROC_DIR``, set only in a pool's workers), and this module defines Zen's metrics.
+NOT_PRELOADED = frozenset({"zen_core.builtins.instruments"})
+
+
 def _core_modules() -> list[str]:
-    """Every module of ``zen_core`` but the test helpers and ``__main__`` modules."""
+    """Every module of ``zen_core`` but the test helpers, ``__main__`` modules and :data:`NOT_PRELOADED`."""
     root = Path(__file__).resolve().parents[1]
     names = []
     for path in sorted(root.rglob("*.py")):
         parts = path.relative_to(root.parent).with_suffix("").parts
-        if parts[-1] == "__main__" or parts[:2] == ("zen_core", "testing"):
-            continue
-        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if parts[-1] != "__main__" and parts[:2] != ("zen_core", "testing") and name not in NOT_PRELOADED:
+            names.append(name)
     return names
 
 
