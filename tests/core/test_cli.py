@@ -6,12 +6,12 @@ import json
 import subprocess
 import sys
 
-from zen_core.testing.mcp import server_env
+from zen_core.testing.mcp import server_env, zen_command
 
 
 def zen(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "zen_core.cli", *args],
+        zen_command(*args),
         env=server_env(env),
         capture_output=True,
         text=True,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from zen_core.testing.mcp import in_own_task, server_env, stdio_client
+from zen_core.testing.mcp import in_own_task, server_env, stdio_client, zen_command
 
 from .conftest import make_distribution
 
@@ -151,7 +150,7 @@ def plugin_path(tmp_path: Path) -> Path:
 
 def run_zen(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "zen_core.cli", *args],
+        zen_command(*args),
         env=server_env(env),
         capture_output=True,
         text=True,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from zen_core.settings import Settings
 from zen_core.store import Turn, open_store
-from zen_core.testing.mcp import in_own_task, server_env, stdio_client
+from zen_core.testing.mcp import in_own_task, server_env, stdio_client, zen_command
 
 
 @pytest.fixture
@@ -48,7 +47,7 @@ async def test_threads_tool_lists_recent_conversations(zen_env: dict[str, str], 
 
 def test_zen_threads_cli(zen_env: dict[str, str], seeded: list[str]) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "zen_core.cli", "threads", "--json"],
+        zen_command("threads", "--json"),
         env=server_env(zen_env),
         capture_output=True,
         text=True,
@@ -57,7 +56,7 @@ def test_zen_threads_cli(zen_env: dict[str, str], seeded: list[str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert [t["id"] for t in json.loads(proc.stdout)] == list(reversed(seeded))
     table = subprocess.run(
-        [sys.executable, "-m", "zen_core.cli", "threads"],
+        zen_command("threads"),
         env=server_env(zen_env),
         capture_output=True,
         text=True,

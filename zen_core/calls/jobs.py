@@ -90,11 +90,13 @@ class JobRunner:
             request_id=ctx.request_id,
             trace_id=ctx.trace_id,
         )
-        await self.store.put(job)
         recorder = _Recorder(self.store, job)
+        # The call is under way: what it reports from now on is the job's, also while its first write is
+        # (a model answering from the cache, or fast, reports before that write is done).
         ctx.progress.redirect(recorder.progress)
         ctx.cost_gate.detach(because)
         ctx.partial_sink = recorder.partial
+        await recorder.start()
         follower = asyncio.create_task(self._follow(job, call, recorder, finish))
         self._running[job.id] = (follower, call, recorder)
         return job_handle(job)
@@ -198,6 +200,11 @@ class _Recorder:
         """Write the job if nothing has for ``every_s`` seconds (the heartbeat readers check)."""
         if time.monotonic() - self._last_write >= every_s:
             await self._write(force=True)
+
+    async def start(self) -> None:
+        """The job's first write (raises when the store fails); what is reported meanwhile is written after it."""
+        async with self._lock:
+            await self._store.put(self.job)
 
     async def save(self) -> None:
         """Write the job as it is now (raises when the store fails)."""

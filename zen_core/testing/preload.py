@@ -46,6 +46,26 @@ from zen_core.testing.environment import server_env
 LAUNCHER = Path(__file__).with_name("launcher.py")
 #: What ``zen serve`` imports before and while it serves (LiteLLM last: it is most of the cost).
 PRELOADED = ("zen_core", "zen_core.cli", "zen_core.server.mcp", "zen_core.server.http", "mcp.client", "redis")
+#: What a forked server would otherwise import on its first tool and LLM call (~0.7 s of CPU each): the
+#: settings' dynaconf, the store, Zen's built-in middleware, the HTTP stack's parts uvicorn and httpx load
+#: late, LiteLLM's lazily loaded modules and the tokenizer's encoding. Not prometheus_client, which picks
+#: single- or multi-process metrics when imported (``PROMETHEUS_MULTIPROC_DIR``, set for pool workers).
+#: A name a LiteLLM upgrade moved is skipped: the servers then import what they need themselves.
+FIRST_CALL = (
+    *("dynaconf", "sqlite3", "zen_core.store.sqlite", "zen_core.builtins.yaml_models", "zen_core.builtins.tools"),
+    *("zen_core.builtins.auth", "zen_core.builtins.call_log", "zen_core.builtins.metrics", "zen_core.builtins.results"),
+    *("anyio._backends._asyncio", "httpcore", "uvloop", "uvicorn.lifespan.on", "uvicorn.protocols.http.httptools_impl"),
+    "uvicorn.protocols.websockets.auto",
+    *("litellm.litellm_core_utils.default_encoding", "litellm.proxy._types", "litellm._service_logger"),
+    *("litellm.litellm_core_utils.logging_callback_manager", "litellm.integrations.generic_api.generic_api_callback"),
+    *("litellm.integrations.prometheus_services", "litellm.types.integrations.prometheus"),
+    *("litellm.llms.openai_like.dynamic_config", "litellm.llms.openai.chat.gpt_audio_transformation"),
+    *("litellm.llms.litellm_proxy.chat.transformation", "litellm.llms.ollama.chat.transformation"),
+    *("litellm.llms.edenai.chat.transformation", "litellm.llms.fal_ai.chat.transformation"),
+    *("litellm.llms.github_copilot.authenticator", "litellm.llms.github_copilot.github_host"),
+    *("litellm.llms.github_copilot.per_user_auth", "litellm.proxy.openai_files_endpoints.common_utils"),
+    "litellm.proxy.spend_tracking.savings",
+)
 
 
 class Preloader:
@@ -138,6 +158,11 @@ def serve(path: str, owner: int) -> dict[str, Any]:
 
     import_litellm()
     importlib.import_module("litellm.router")
+    for name in FIRST_CALL:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # moved by a LiteLLM upgrade: the servers import what they need themselves
+            pass
     gc.collect()
     gc.freeze()  # the preloaded heap is never collected again: the servers' collections stay short
     selector = selectors.DefaultSelector()

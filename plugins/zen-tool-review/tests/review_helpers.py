@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 import yaml
 
 from zen_core.testing.fake_llm import FakeLLM
-from zen_core.testing.mcp import HTTPServerProcess, http_client
+from zen_core.testing.mcp import HTTPServerProcess, http_client, zen_command
 
 PLUGINS = "zen-tool-review,zen-tool-chat"
 #: Zen model name → (context window, max output tokens). ``tiny`` is small enough to leave diffs out.
@@ -110,7 +109,7 @@ def new_repo(path: Path, files: dict[str, str | bytes]) -> Path:
 def add_key(config_dir: Path, name: str, roots: list[Path]) -> str:
     """An API key made with ``zen keys add NAME --roots …`` (the way an operator makes one)."""
     done = subprocess.run(
-        [sys.executable, "-m", "zen_core.cli", "keys", "add", name, "--roots", ",".join(str(r) for r in roots)],
+        zen_command("keys", "add", name, "--roots", ",".join(str(r) for r in roots)),
         env={**os.environ, "ZEN_CONFIG_DIR": str(config_dir)},
         capture_output=True,
         text=True,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from review_helpers import (
 )
 
 from zen_core.testing.fake_llm import FakeLLM
-from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, stdio_client
+from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, stdio_client, zen_command
 from zen_core.testing.pytest_plugin import ZenConfig
 
 pytestmark = pytest.mark.zen_plugins("zen-tool-review")
@@ -82,7 +81,7 @@ def test_token_budget() -> None:
     together at most 800."""
     env = server_env({"ZEN_LOAD_PLUGINS": "zen-tool-review", "ZEN_LOG_LEVEL": "WARNING"})
     out = subprocess.run(
-        [sys.executable, "-m", "zen_core.cli", "tools", "--json"],
+        zen_command("tools", "--json"),
         env=env,
         capture_output=True,
         text=True,

@@ -7,7 +7,6 @@ import asyncio
 import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from think_cases import BY_TOOL, SOURCE, TOOLS, make_file, ok, text, user_text
 
 from zen_core.testing.fake_llm import FakeLLM
 from zen_core.testing.llm_fixtures import TEST_LIMITS
-from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, stdio_client
+from zen_core.testing.mcp import HTTPServerProcess, http_client, server_env, stdio_client, zen_command
 from zen_core.testing.redis_server import RedisServer
 
 pytestmark = pytest.mark.zen_plugins("think")
@@ -111,7 +110,7 @@ def test_token_budget() -> None:
     """Every tool's schema costs at most 250 tokens in `zen tools`, the seven together at most 1,400."""
     env = server_env({"ZEN_LOAD_PLUGINS": "think", "ZEN_LOG_LEVEL": "WARNING"})
     out = subprocess.run(
-        [sys.executable, "-m", "zen_core.cli", "tools", "--json"],
+        zen_command("tools", "--json"),
         env=env,
         capture_output=True,
         text=True,
