@@ -119,6 +119,7 @@ async def test_a_huge_diff_is_fitted_with_an_exact_report(review_server: ReviewS
     srv.answer("tiny", answer([], verdict="go"))
 
     result = await srv.call("precommit", path=str(repo), model="tiny")
+    assert srv.fake.requests(srv.models["tiny"]), f"the model was never asked: {result}"
     body = data(result)
     user = srv.user_text("tiny")
     assert "SMALL_CHANGE = 1" in user and "GENERATED_1 " not in user
