@@ -137,6 +137,11 @@ def _names(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(str(v) for v in value)
 
 
+def _listing_of(host: ZenHost) -> list[types.Tool]:
+    """The ``tools/list`` tools of ``host``, by name."""
+    return [mcp_tool(entry.tool) for _, entry in sorted(host.tools.items())]
+
+
 def tool_listing(tools: Sequence[types.Tool]) -> list[dict[str, Any]]:
     """``tools`` as the JSON of a ``tools/list`` answer (what :mod:`zen_core.server.listing_cache` keeps)."""
     return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
@@ -146,8 +151,8 @@ class ZenMCPServer:
     """Builds the SDK ``Server`` for a host. One instance serves any number of sessions.
 
     Give it a loaded ``host``, or a way to ``load`` one and the ``saved`` listing of an earlier start:
-    ``tools/list`` is then answered from the listing while the host loads (in a worker thread, after that
-    answer or ``load_after_s``, whichever comes first); other requests wait for the host. Once loaded, the
+    ``tools/list`` is then answered from the listing while the host loads (in a worker thread, started by
+    that answer, by any other request, or by :meth:`start_loading`); other requests wait for the host. Once loaded, the
     real listing is compared with the saved one: ``save`` gets it when it differs (or when there was none),
     and the sessions answered from the old one are sent ``notifications/tools/list_changed``.
     """
@@ -237,7 +242,7 @@ class ZenMCPServer:
 
         def load_and_list() -> tuple[ZenHost, list[types.Tool]]:
             host = load()
-            return host, [mcp_tool(entry.tool) for _, entry in sorted(host.tools.items())]
+            return host, _listing_of(host)
 
         try:
             host, tools = await asyncio.to_thread(load_and_list)
@@ -296,7 +301,7 @@ class ZenMCPServer:
         caller, _ = _request_info(ctx)
         host = await self.loaded_host()
         if self._tools_cache is None:
-            self._tools_cache = [mcp_tool(entry.tool) for _, entry in sorted(host.tools.items())]
+            self._tools_cache = _listing_of(host)
             self._schedule_warm_up()
             asyncio.get_running_loop().call_soon(self._save_listing, self._tools_cache)
         return types.ListToolsResult(tools=_callable_by(caller, self._tools_cache))
