@@ -45,7 +45,11 @@ def _retry_budget_s() -> float:
 
 def _write_config(config_dir: Path, fake: FakeLLM) -> dict[str, list[str]]:
     names = {
-        "ok": [fake.model("ok", text=f"Answer {i}.\nPOSITION: support", latency_s=LATENCY_S) for i in range(MODELS)],
+        # positions differ, so a requested cross-feedback round runs (agreeing answers would skip it)
+        "ok": [
+            fake.model("ok", text=f"Answer {i}.\nPOSITION: {('support', 'oppose')[i % 2]}", latency_s=LATENCY_S)
+            for i in range(MODELS)
+        ],
         "fail": [fake.model("fail", status=500, error_message="bench failure", latency_s=FAIL_LATENCY_S)],
         "slow": [fake.model("slow", text="late\nPOSITION: oppose", latency_s=30.0)],
         "warm": [fake.model("warm", text="warm\nPOSITION: neutral")],
@@ -65,6 +69,8 @@ def _write_config(config_dir: Path, fake: FakeLLM) -> dict[str, list[str]]:
         "cache": {"enabled": True, "backend": "local"},
     }
     (config_dir / "limits.yaml").write_text(yaml.safe_dump(limits))
+    # the per-call log line is part of the cost; to a file, so the bench's output stays a table
+    (config_dir / "logging.yaml").write_text(yaml.safe_dump({"logging": {"file": str(config_dir / "calls.log")}}))
     return names
 
 
@@ -78,9 +84,13 @@ async def _timed_call(client: Any, arguments: dict[str, Any]) -> tuple[float, di
 
 
 async def _median(client: Any, arguments: dict[str, Any], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls; each must run the cross-feedback rounds it asked for."""
     times = []
     for i in range(repeats):
-        elapsed, _ = await _timed_call(client, {**arguments, "prompt": f"{arguments['prompt']} (run {i})"})
+        elapsed, data = await _timed_call(client, {**arguments, "prompt": f"{arguments['prompt']} (run {i})"})
+        feedback = data["cross_feedback"]
+        if feedback["rounds_run"] != arguments["rounds"]:
+            raise RuntimeError(f"asked for {arguments['rounds']} feedback round(s), ran: {feedback}")
         times.append(elapsed)
     return statistics.median(times)
 

@@ -60,7 +60,7 @@ class Behavior:
 
     #: Reply text (ignored when ``echo`` is set).
     text: str = "ok"
-    #: Delay before answering (and before the first stream chunk).
+    #: Delay before answering (and before the first stream chunk); cut short if the client disconnects.
     latency_s: float = 0.0
     #: Always answer with this HTTP error status.
     status: int | None = None
@@ -131,6 +131,7 @@ class FakeLLM:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
+        self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeLLM:
@@ -161,11 +162,13 @@ class FakeLLM:
     def stop(self) -> None:
         """Stop the server at once (answers still being delayed are cut) and wait for its thread."""
         if self._server is not None and self._thread is not None:
+            self._stopping = True
             self._server.should_exit = True
             self._server.force_exit = True  # no grace for a hanging model's requests: they only sleep
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
+        self._stopping = False
 
     def __enter__(self) -> FakeLLM:
         return self.start()
@@ -226,6 +229,14 @@ class FakeLLM:
                 return self._peak
             return self._models[model].peak if model in self._models else 0
 
+    def in_flight(self, model: str | None = None) -> int:
+        """Requests being answered now, for ``model`` or over all models (a delayed answer whose client
+        went away is no longer in flight)."""
+        with self._lock:
+            if model is None:
+                return self._in_flight
+            return self._models[model].in_flight if model in self._models else 0
+
     def reset(self) -> None:
         """Forget all behaviours and recorded requests."""
         with self._lock:
@@ -254,12 +265,11 @@ class FakeLLM:
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
         try:
-            if behavior.latency_s:
-                await asyncio.sleep(behavior.latency_s)
             if behavior.hang:
-                while (await request.receive())["type"] != "http.disconnect":
-                    pass
+                await _client_gone(request)
                 return Response(status_code=499)  # never sent: the client is gone
+            if behavior.latency_s and await _client_left_within(request, behavior.latency_s):
+                return Response(status_code=499)  # as a provider stops work on a dropped connection
             if behavior.status is not None or failing:
                 return self._error(behavior, behavior.status or behavior.fail_status)
             if behavior.html_body:
@@ -294,6 +304,10 @@ class FakeLLM:
                 whole = bytes(answer.body)
                 return _RawResponse(_parts(whole[: len(whole) // 2], None), "application/json", len(whole))
             return answer
+        except asyncio.CancelledError:
+            if self._stopping:  # stop() cuts what is still being answered: not an error worth a traceback
+                return Response(status_code=503)
+            raise
         finally:
             with self._lock:
                 state.in_flight -= 1
@@ -378,3 +392,19 @@ class _RawResponse(Response):
                 return
             await send({"type": "http.response.body", "body": part, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _client_gone(request: Request) -> None:
+    """Return once the client has closed the connection."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _client_left_within(request: Request, seconds: float) -> bool:
+    """Wait ``seconds``, or less if the client goes away first (then ``True``)."""
+    watch = asyncio.ensure_future(_client_gone(request))
+    try:
+        done, _ = await asyncio.wait({watch}, timeout=seconds)
+    finally:
+        watch.cancel()
+    return bool(done)
