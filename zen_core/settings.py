@@ -36,6 +36,12 @@ def default_user_config_dir() -> Path:
     return Path(platformdirs.user_config_dir("zen", appauthor=False))
 
 
+def user_config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The user config dir in use: ``ZEN_CONFIG_DIR`` when set, else the per-user config dir."""
+    value = (os.environ if environ is None else environ).get(f"{ENV_PREFIX}_CONFIG_DIR")
+    return Path(value) if value else default_user_config_dir()
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("zen", appauthor=False))
 
@@ -123,9 +129,8 @@ class Settings:
         defaults_dir: Path | str | None = None,
         overrides: Mapping[str, Any] | None = None,
     ) -> None:
-        env_dir = os.environ.get(f"{ENV_PREFIX}_CONFIG_DIR")
         self.defaults_dir = Path(defaults_dir) if defaults_dir else packaged_config_dir()
-        self.config_dir = Path(config_dir or env_dir or default_user_config_dir())
+        self.config_dir = Path(config_dir) if config_dir else user_config_dir()
         self.files = self._discover_files()
         # Parse each file ourselves first: a malformed file must be named in the error.
         self._layers: list[tuple[str, dict[str, Any]]] = [

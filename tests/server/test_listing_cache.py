@@ -231,3 +231,9 @@ def test_a_missing_unreadable_or_foreign_file_is_no_listing(tmp_path: Path) -> N
     path.write_text(json.dumps({"fingerprint": "abc", "tools": "nope"}))
     assert listing_cache.read(path, "abc") is None
     assert [p.name for p in path.parent.iterdir()] == ["tools-list.json"]  # no temporary files left
+
+
+def test_the_fingerprint_reads_the_entry_points_the_plugin_loader_reads() -> None:
+    from zen_core.plugin import spec
+
+    assert listing_cache.ENTRY_POINT_GROUP == spec.PROJECT

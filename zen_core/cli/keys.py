@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +16,9 @@ if TYPE_CHECKING:
 
 def _key_file(config_dir: str | None) -> KeyFile:
     from zen_core.builtins.keys import KeyFile
-    from zen_core.settings import default_user_config_dir
+    from zen_core.settings import user_config_dir
 
-    directory = Path(config_dir or os.environ.get("ZEN_CONFIG_DIR") or default_user_config_dir())
-    return KeyFile(directory)
+    return KeyFile(Path(config_dir) if config_dir else user_config_dir())
 
 
 def _split(value: str | None) -> list[str] | None:

@@ -26,14 +26,16 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from zen_core.settings import env_list, packaged_config_dir, user_config_dir
 from zen_core.version import __version__
 
 #: Bumped when the file's layout or what the fingerprint covers changes.
 FORMAT = 1
+#: ``zen_core.plugin.spec.PROJECT``, not imported from there: a start answered from the listing imports no pluggy.
 ENTRY_POINT_GROUP = "zen"
 #: Variables whose values shape the listing (others count only by being set or not).
 VALUE_PREFIXES = ("ZEN_", "LITELLM_")
@@ -44,7 +46,7 @@ def cache_file(environ: Mapping[str, str] | None = None) -> Path:
     """Where this Python environment keeps the listing for the config dir in use."""
     env = os.environ if environ is None else environ
     base = Path(env["ZEN_DATA_DIR"]) / "cache" if env.get("ZEN_DATA_DIR") else _user_cache_dir()
-    scope = hashlib.sha256(f"{sys.prefix}\0{_config_dir(env)}".encode()).hexdigest()[:16]
+    scope = hashlib.sha256(f"{sys.prefix}\0{user_config_dir(env)}".encode()).hexdigest()[:16]
     return base / f"tools-list-{scope}.json"
 
 
@@ -64,13 +66,10 @@ def fingerprint(environ: Mapping[str, str] | None = None) -> str:
         dist = ep.dist
         add("ep", ep.name, ep.value, dist.metadata["Name"] if dist else "", dist.version if dist else "")
         _add_module(add, ep.value.split(":", 1)[0])
-    for module in (m.strip() for m in env.get("ZEN_EXTRA_PLUGINS", "").split(",")):
-        if module:
-            add("extra", module)
-            _add_module(add, module)
-    from zen_core.settings import packaged_config_dir
-
-    for directory in (packaged_config_dir(), _config_dir(env)):
+    for module in env_list("ZEN_EXTRA_PLUGINS", env) or []:
+        add("extra", module)
+        _add_module(add, module)
+    for directory in (packaged_config_dir(), user_config_dir(env)):
         for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
             with contextlib.suppress(OSError):
                 add("config", path, hashlib.sha256(path.read_bytes()).hexdigest())
@@ -109,6 +108,10 @@ def write(path: Path, fingerprint: str, tools: Iterable[dict[str, Any]]) -> None
 
 
 # -- the parts of the fingerprint ------------------------------------------------------------------
+#: Adds its arguments to the digest.
+Add = Callable[..., None]
+
+
 def _entry_points() -> list[md.EntryPoint]:
     return list(md.entry_points(group=ENTRY_POINT_GROUP))
 
@@ -123,7 +126,7 @@ def _versions(*distributions: str) -> list[str]:
     return found
 
 
-def _add_module(add: Any, module: str) -> None:
+def _add_module(add: Add, module: str) -> None:
     """The files of ``module``'s top-level package (or the module file itself), found without importing."""
     top = module.split(".", 1)[0]
     try:
@@ -139,7 +142,7 @@ def _add_module(add: Any, module: str) -> None:
         _add_file(add, Path(spec.origin))
 
 
-def _add_tree(add: Any, root: Path) -> None:
+def _add_tree(add: Add, root: Path) -> None:
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
         for name in sorted(files):
@@ -147,21 +150,13 @@ def _add_tree(add: Any, root: Path) -> None:
                 _add_file(add, Path(directory, name))
 
 
-def _add_file(add: Any, path: Path) -> None:
+def _add_file(add: Add, path: Path) -> None:
     try:
         stat = path.stat()
     except OSError:
         add("gone", path)
         return
     add(path, stat.st_size, stat.st_mtime_ns)
-
-
-def _config_dir(env: Mapping[str, str]) -> Path:
-    if env.get("ZEN_CONFIG_DIR"):
-        return Path(env["ZEN_CONFIG_DIR"])
-    from zen_core.settings import default_user_config_dir
-
-    return default_user_config_dir()
 
 
 def _user_cache_dir() -> Path:
