@@ -238,14 +238,20 @@ class ZenMCPServer:
 
     async def _load_and_check(self) -> ZenHost:
         assert self._load is not None
-        load = self._load
+        load, saved = self._load, self._saved
 
-        def load_and_list() -> tuple[ZenHost, list[types.Tool]]:
+        def load_and_list() -> tuple[ZenHost, list[types.Tool], bool]:
+            """In the worker thread: the host, its listing, and whether that differs from the saved one
+            (then saved: the listing's comparison and file stay off the event loop)."""
             host = load()
-            return host, _listing_of(host)
+            tools = _listing_of(host)
+            changed = saved is None or tool_listing(tools) != tool_listing(saved)
+            if changed:
+                self._save_listing(tools)
+            return host, tools, changed
 
         try:
-            host, tools = await asyncio.to_thread(load_and_list)
+            host, tools, changed = await asyncio.to_thread(load_and_list)
         except BaseException as exc:
             self.load_error = exc
             if self.on_load_failed is not None:
@@ -254,8 +260,7 @@ class ZenMCPServer:
         self._attach(host)
         self._tools_cache = tools
         self._schedule_warm_up()
-        if self._saved is None or tool_listing(tools) != tool_listing(self._saved):
-            self._save_listing(tools)
+        if changed:
             for session in self._answered_from_saved:
                 try:
                     await session.send_tool_list_changed()
@@ -296,6 +301,7 @@ class ZenMCPServer:
         if self._host is None and self._saved is not None:
             self._answered_from_saved.append(ctx.session)
             asyncio.get_running_loop().call_later(0.05, self.start_loading)  # once this answer is on its way
+            # a stdio caller may call every tool (and its check would import what this start defers)
             saved = self._saved if _scope(ctx) is None else _callable_by(_request_info(ctx)[0], self._saved)
             return types.ListToolsResult(tools=saved)
         caller, _ = _request_info(ctx)
@@ -303,7 +309,8 @@ class ZenMCPServer:
         if self._tools_cache is None:
             self._tools_cache = _listing_of(host)
             self._schedule_warm_up()
-            asyncio.get_running_loop().call_soon(self._save_listing, self._tools_cache)
+            if self._save is not None:  # written by a worker thread, once this answer is on its way
+                asyncio.get_running_loop().run_in_executor(None, self._save_listing, self._tools_cache)
         return types.ListToolsResult(tools=_callable_by(caller, self._tools_cache))
 
     async def call_tool(
