@@ -7,6 +7,7 @@ Every import counts: at module level, inside functions, and under ``TYPE_CHECKIN
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,3 +141,21 @@ def test_plugin_packages_found() -> None:
     names = {p.name for p in PLUGIN_PACKAGES}
     assert {"zen_tool_chat", "zen_tool_consensus"} <= names
     assert any("cookiecutter" in p.name for p in PLUGIN_PACKAGES)
+
+
+def test_the_public_api_lists_agree() -> None:
+    """``zen_core/__init__.py`` names its API three times: the imports type checkers read, the table
+    names are loaded from on first use, and ``__all__``. They agree, and each name is its module's object."""
+    import zen_core
+
+    typed: dict[str, str] = {}
+    for node in ast.walk(ast.parse((CORE / "__init__.py").read_text(encoding="utf-8"))):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for statement in node.body:
+                assert isinstance(statement, ast.ImportFrom) and statement.module
+                typed.update({alias.name: statement.module for alias in statement.names})
+    exports = zen_core._EXPORTS
+    assert typed == exports
+    assert sorted(zen_core.__all__) == sorted([*exports, "API_VERSION", "__version__"])
+    for name, module in exports.items():
+        assert getattr(zen_core, name) is getattr(importlib.import_module(module), name), name
